@@ -1,0 +1,49 @@
+"""Chat completions and completions: the same thin route shape, streaming or not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
+
+from crossroads.api.deps import checked_body, gateway
+from crossroads.api.responses import json_response, sse_response
+from crossroads.api.schemas import ChatCompletionRequest, CompletionRequest
+from crossroads.backends import Endpoint
+
+router = APIRouter()
+REF = "#/components/schemas/{model}"
+
+
+async def _generate(request: Request, endpoint: Endpoint, schema: type[BaseModel]) -> Response:
+    body = await checked_body(request, schema)
+    gw = gateway(request)
+    if body.get("stream"):
+        return sse_response(await gw.stream(endpoint, body))
+    return json_response(await gw.send(endpoint, body))
+
+
+def _openapi(schema: type[BaseModel]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": schema.model_json_schema(ref_template="#/components/schemas/{model}")}
+            },
+        }
+    }
+
+
+@router.post("/v1/chat/completions", openapi_extra=_openapi(ChatCompletionRequest), tags=["openai"])
+async def chat_completions(request: Request) -> Response:
+    """Create a chat completion (OpenAI wire format; `stream: true` for server-sent events)."""
+    return await _generate(request, Endpoint.CHAT, ChatCompletionRequest)
+
+
+@router.post("/v1/completions", openapi_extra=_openapi(CompletionRequest), tags=["openai"])
+async def completions(request: Request) -> Response:
+    """Create a text completion (legacy OpenAI endpoint)."""
+    return await _generate(request, Endpoint.COMPLETIONS, CompletionRequest)

@@ -1,0 +1,26 @@
+"""GET /health (the process is alive) and GET /ready (every backend can serve)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from crossroads.api.deps import gateway
+from crossroads.api.responses import json_response
+
+router = APIRouter()
+
+
+@router.get("/health", tags=["ops"])
+async def health() -> Response:
+    return json_response({"status": "ok"})
+
+
+@router.get("/ready", tags=["ops"])
+async def ready(request: Request) -> Response:
+    reasons = await gateway(request).readiness()
+    backends = {name: {"ready": why is None, "reason": why} for name, why in reasons.items()}
+    ok = all(why is None for why in reasons.values())
+    body = {"status": "ready" if ok else "not_ready", "backends": backends}
+    return json_response(body, status=200 if ok else 503)

@@ -1,0 +1,23 @@
+"""Backends by config ``type``: a table of factories, imported only when used."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from crossroads.backends.base import Backend, Body, Endpoint
+
+__all__ = ["Backend", "Body", "Endpoint", "build_backend"]
+
+FACTORIES: dict[str, str] = {
+    "openai_compat": "crossroads.backends.openai_compat:OpenAICompatBackend",
+    "embedded": "crossroads.backends.embedded:EmbeddedBackend",
+    "sentence_transformers": "crossroads.backends.sentence_embed:SentenceTransformersBackend",
+}
+
+
+def build_backend(name: str, config: Any) -> Backend:
+    module, _, attr = FACTORIES[config.type].partition(":")
+    factory = getattr(import_module(module), attr)
+    backend: Backend = factory(name, config)
+    return backend

@@ -1,0 +1,50 @@
+"""Turn an upstream's error answer into the crossroads error tree.
+
+4xx: passed through with its status, message, type, param and code. 5xx: 502 naming the backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from crossroads.errors import BadGateway, CrossroadsError, UpstreamStatusError
+
+
+def _error_fields(raw: bytes) -> dict[str, Any]:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return {"message": raw.decode("utf-8", "replace")[:500].strip()}
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return dict(body["error"])
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        return {"message": body["error"]}
+    return {"message": str(body)[:500]}
+
+
+def from_response(name: str, status: int, raw: bytes, headers: Mapping[str, str]) -> CrossroadsError:
+    fields = _error_fields(raw)
+    message = str(fields.get("message") or f"HTTP {status}")
+    if status >= 500:
+        return BadGateway(f"Backend '{name}' returned HTTP {status}: {message}")
+    retry_after = headers.get("Retry-After")
+    return UpstreamStatusError(
+        message,
+        status=status,
+        type=_str(fields.get("type")),
+        param=_str(fields.get("param")),
+        code=_str(fields.get("code")),
+        headers={"Retry-After": retry_after} if retry_after else None,
+    )
+
+
+def stream_error(name: str, chunk: dict[str, Any]) -> CrossroadsError:
+    fields = chunk["error"] if isinstance(chunk["error"], dict) else {"message": str(chunk["error"])}
+    return BadGateway(f"Backend '{name}' failed mid-stream: {fields.get('message') or fields}")
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)

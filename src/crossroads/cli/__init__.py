@@ -1,0 +1,22 @@
+"""The ``crossroads`` command: thin subcommands over library functions."""
+
+from __future__ import annotations
+
+import click
+
+from crossroads import __version__
+from crossroads.cli.common import CONTEXT
+from crossroads.cli.config_cmd import config
+from crossroads.cli.fake_cmd import fake_upstream
+from crossroads.cli.models_cmd import models
+from crossroads.cli.serve_cmd import serve
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="crossroads")
+def main() -> None:
+    """crossroads — one OpenAI-compatible gateway for hosted APIs and self-hosted models."""
+
+
+for command in (serve, config, models, fake_upstream):
+    main.add_command(command)

@@ -1,0 +1,224 @@
+"""Typed settings: ``crossroads.yaml`` (path by ``--config`` or ``CROSSROADS_CONFIG``) or the embedded defaults.
+
+Secrets never live in the file: a backend names the environment variable that holds its key
+(``api_key_env``). ``load_settings`` turns every problem into a ``ConfigError`` whose ``problems``
+name the field path and how to fix it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from crossroads.errors import ConfigError
+
+CONFIG_ENV = "CROSSROADS_CONFIG"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Timeouts(_Strict):
+    connect: float = Field(5.0, gt=0, description="seconds to open a connection")
+    read: float = Field(60.0, gt=0, description="seconds to wait for the next byte")
+    total: float = Field(600.0, gt=0, description="seconds for a whole request")
+
+
+class OpenAICompatBackend(_Strict):
+    """Any server that speaks the OpenAI API: OpenAI, Azure OpenAI, vLLM, llama.cpp's server, Ollama."""
+
+    type: Literal["openai_compat"]
+    base_url: str = Field(description="e.g. https://api.openai.com/v1 or http://gpu-box:8000/v1")
+    flavor: Literal["openai", "azure"] = "openai"
+    api_key_env: str | None = Field(None, description="environment variable holding the API key")
+    api_version: str | None = Field(None, description="Azure OpenAI api-version query parameter")
+    headers: dict[str, str] = Field(default_factory=dict, description="extra headers sent upstream")
+    location: Literal["local", "hosted"] = "hosted"
+    timeout: Timeouts = Timeouts()
+    max_connections: int = Field(100, ge=1)
+
+    @model_validator(mode="after")
+    def _azure_needs_version(self) -> OpenAICompatBackend:
+        if self.flavor == "azure" and not self.api_version:
+            raise ValueError("flavor azure needs api_version (e.g. api_version: 2024-10-21)")
+        return self
+
+
+class EmbeddedBackend(_Strict):
+    """A GGUF model run in process by llama-cpp-python."""
+
+    type: Literal["embedded"]
+    model_path: str | None = Field(None, description="GGUF file; empty means the bundled SmolLM2-135M-Instruct")
+    n_ctx: int = Field(2048, ge=64)
+    n_threads: int | None = Field(None, ge=1, description="CPU threads per slot (default: all cores)")
+    n_batch: int = Field(512, ge=1)
+    slots: int = Field(1, ge=1, le=64, description="requests generated in parallel")
+    max_queue: int = Field(256, ge=0, description="requests waiting for a slot before 503")
+    chat_format: str | None = Field(None, description="llama-cpp-python chat format; default: the GGUF template")
+    location: Literal["local"] = "local"
+
+
+class SentenceTransformersBackend(_Strict):
+    """An embedding model run in process by sentence-transformers (CPU)."""
+
+    type: Literal["sentence_transformers"]
+    model_path: str | None = Field(None, description="model directory; empty means the bundled all-MiniLM-L6-v2")
+    device: str = "cpu"
+    max_batch: int = Field(64, ge=1)
+    location: Literal["local"] = "local"
+
+
+BackendConfig = Annotated[
+    OpenAICompatBackend | EmbeddedBackend | SentenceTransformersBackend,
+    Field(discriminator="type"),
+]
+
+
+class ModelConfig(_Strict):
+    backend: str = Field(description="name of a backend under 'backends'")
+    upstream_model: str | None = Field(None, description="name the backend knows (Azure: the deployment)")
+    aliases: list[str] = Field(default_factory=list)
+    owned_by: str | None = None
+
+
+class ServerConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+
+
+class Settings(_Strict):
+    server: ServerConfig = ServerConfig()
+    backends: dict[str, BackendConfig] = Field(default_factory=dict)
+    models: dict[str, ModelConfig] = Field(default_factory=dict)
+    source: str | None = Field(None, exclude=True, description="where these settings came from")
+
+    def upstream_name(self, public: str) -> str:
+        model = self.models[public]
+        return model.upstream_model or public
+
+    def resolve(self, name: str) -> str | None:
+        """Public model name for a name or alias, or None."""
+        if name in self.models:
+            return name
+        for public, model in self.models.items():
+            if name in model.aliases:
+                return public
+        return None
+
+
+def default_settings() -> Settings:
+    """The embedded defaults: SmolLM2 for chat and completions, all-MiniLM-L6-v2 for embeddings."""
+    return Settings(
+        backends={
+            "embedded": EmbeddedBackend(type="embedded"),
+            "minilm": SentenceTransformersBackend(type="sentence_transformers"),
+        },
+        models={
+            "smollm2": ModelConfig(backend="embedded", owned_by="HuggingFaceTB"),
+            "minilm": ModelConfig(backend="minilm", owned_by="sentence-transformers"),
+        },
+        source="built-in defaults",
+    )
+
+
+_FIXES = {
+    "missing": "add it",
+    "extra_forbidden": "remove it (unknown field; check the spelling)",
+    "literal_error": "use one of the allowed values",
+    "union_tag_invalid": "set type to openai_compat, embedded or sentence_transformers",
+    "union_tag_not_found": "add type: openai_compat, embedded or sentence_transformers",
+}
+
+
+def _problem(err: Any) -> str:
+    path = ".".join(str(part) for part in err["loc"] if not str(part).startswith("function-"))
+    loc = [str(p) for p in err["loc"]]
+    # drop the discriminator tag pydantic inserts after a backend name
+    if len(loc) >= 3 and loc[0] == "backends" and loc[2] in {"openai_compat", "embedded", "sentence_transformers"}:
+        path = ".".join([loc[0], loc[1], *loc[3:]])
+    message = err["msg"].removeprefix("Value error, ")
+    fix = _FIXES.get(err["type"])
+    return f"{path or '(top level)'}: {message}" + (f" — {fix}" if fix else "")
+
+
+def _cross_check(settings: Settings) -> list[str]:
+    problems = []
+    seen: dict[str, str] = {}
+    for public, model in settings.models.items():
+        if model.backend not in settings.backends:
+            known = ", ".join(settings.backends) or "none"
+            problems.append(
+                f"models.{public}.backend: no backend named '{model.backend}' (defined: {known}) — "
+                "fix the name or add it under backends"
+            )
+        for name in [public, *model.aliases]:
+            if name in seen and seen[name] != public:
+                problems.append(f"models.{public}.aliases: '{name}' is already used by model '{seen[name]}'")
+            seen.setdefault(name, public)
+    return problems
+
+
+_SECRET_KEYS = {"api_key", "key", "password", "token", "secret"}
+
+
+def _secret_fields(raw: dict[str, Any]) -> list[str]:
+    problems = []
+    for name, backend in (raw.get("backends") or {}).items():
+        if isinstance(backend, dict):
+            for key in _SECRET_KEYS & set(backend):
+                problems.append(
+                    f"backends.{name}.{key}: secrets are not read from the file — put the key in an "
+                    "environment variable and name it with api_key_env"
+                )
+    return problems
+
+
+def parse_settings(raw: Any, source: str) -> Settings:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source} is not valid", ["(top level): expected a mapping with backends and models"])
+    problems = _secret_fields(raw)
+    try:
+        settings = Settings.model_validate({**raw, "source": source})
+    except ValidationError as exc:
+        problems += [_problem(e) for e in exc.errors() if not _is_secret_echo(e, problems)]
+        raise ConfigError(f"{source} is not valid", problems) from None
+    problems += _cross_check(settings)
+    if not settings.models:
+        problems.append("models: no models defined — add at least one, e.g. models: {smollm2: {backend: embedded}}")
+    if problems:
+        raise ConfigError(f"{source} is not valid", problems)
+    return settings
+
+
+def _is_secret_echo(err: Any, problems: list[str]) -> bool:
+    """The secret-field problem already explains an 'extra field' error for the same path."""
+    path = ".".join(str(p) for p in err["loc"])
+    return err["type"] == "extra_forbidden" and any(p.startswith(path.replace(".openai_compat", "")) for p in problems)
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Settings from ``path``, else ``$CROSSROADS_CONFIG``, else the embedded defaults."""
+    path = path or os.environ.get(CONFIG_ENV) or None
+    if path is None:
+        return default_settings()
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(
+            f"config file {file} not found",
+            [f"{file}: no such file — pass an existing file with --config or unset {CONFIG_ENV}"],
+        )
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        raise ConfigError(f"{file} is not valid YAML", [f"{where}: {getattr(exc, 'problem', exc)}"]) from None
+    return parse_settings(raw, str(file))

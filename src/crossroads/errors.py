@@ -1,0 +1,150 @@
+"""The one exception tree of crossroads, mapped once to OpenAI-style error JSON.
+
+    CrossroadsError                      500 api_error (never raised for a user's mistake)
+    ├── ConfigError                      not HTTP: an invalid crossroads.yaml, with every problem listed
+    ├── InvalidRequest                   400 invalid_request_error (bad JSON, missing/ill-typed field)
+    │   └── PayloadTooLarge              413 invalid_request_error
+    ├── AuthenticationFailed             401 authentication_error
+    ├── PermissionDenied                 403 permission_error
+    ├── NotFound                         404 invalid_request_error
+    │   └── ModelNotFound                404 invalid_request_error, code model_not_found
+    ├── Unsupported                      400 invalid_request_error (a feature a backend lacks)
+    ├── RateLimited                      429 rate_limit_error
+    ├── ServiceUnavailable               503 service_unavailable (a backend not loaded/reachable)
+    └── UpstreamError                    the backend failed
+        ├── UpstreamStatusError          an upstream 4xx passed through with its status and message
+        ├── BadGateway                   502 upstream 5xx, connection failure, malformed answer
+        └── GatewayTimeout               504 upstream timeout
+
+Every error knows its HTTP status and renders itself as
+``{"error": {"message", "type", "param", "code"}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CrossroadsError(Exception):
+    status: int = 500
+    type: str = "api_error"
+    code: str | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.headers = headers or {}
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
+
+
+class ConfigError(CrossroadsError):
+    """An invalid configuration; ``problems`` lists each one as 'field.path: what to do'."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return self.message
+        return self.message + "\n" + "\n".join(f"  - {p}" for p in self.problems)
+
+
+class InvalidRequest(CrossroadsError):
+    status = 400
+    type = "invalid_request_error"
+
+
+class PayloadTooLarge(InvalidRequest):
+    status = 413
+    code = "request_too_large"
+
+
+class AuthenticationFailed(CrossroadsError):
+    status = 401
+    type = "authentication_error"
+    code = "invalid_api_key"
+
+
+class PermissionDenied(CrossroadsError):
+    status = 403
+    type = "permission_error"
+
+
+class NotFound(CrossroadsError):
+    status = 404
+    type = "invalid_request_error"
+
+
+class ModelNotFound(NotFound):
+    code = "model_not_found"
+
+
+class Unsupported(InvalidRequest):
+    code = "unsupported_parameter"
+
+
+class RateLimited(CrossroadsError):
+    status = 429
+    type = "rate_limit_error"
+    code = "rate_limit_exceeded"
+
+
+class ServiceUnavailable(CrossroadsError):
+    status = 503
+    type = "service_unavailable"
+    code = "backend_unavailable"
+
+
+class UpstreamError(CrossroadsError):
+    type = "upstream_error"
+
+
+class UpstreamStatusError(UpstreamError):
+    """An upstream 4xx: passed through with its status, message, type, param and code."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        type: str | None = None,
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, param=param, code=code, status=status, headers=headers)
+        self.type = type or "invalid_request_error"
+
+
+class BadGateway(UpstreamError):
+    status = 502
+    code = "bad_gateway"
+
+
+class GatewayTimeout(UpstreamError):
+    status = 504
+    type = "timeout_error"
+    code = "upstream_timeout"
