@@ -75,19 +75,28 @@ def test_secret_in_file_is_refused() -> None:
 
 
 def test_bad_type_and_typo_are_both_reported() -> None:
-    raw = {"backends": {"b": {"type": "embeded"}, "c": {"type": "embedded", "slot": 2}}, "models": {"m": {"backend": "c"}}}
+    raw = {
+        "backends": {"b": {"type": "embeded"}, "c": {"type": "embedded", "slot": 2}},
+        "models": {"m": {"backend": "c"}},
+    }
     problems = problems_of(raw)
     assert any(p.startswith("backends.b") and "type" in p for p in problems)
     assert any(p.startswith("backends.c.slot:") and "unknown field" in p for p in problems)
 
 
 def test_azure_needs_api_version() -> None:
-    raw = {"backends": {"a": {"type": "openai_compat", "flavor": "azure", "base_url": "u"}}, "models": {"m": {"backend": "a"}}}
+    raw = {
+        "backends": {"a": {"type": "openai_compat", "flavor": "azure", "base_url": "u"}},
+        "models": {"m": {"backend": "a"}},
+    }
     assert any("api_version" in p for p in problems_of(raw))
 
 
 def test_alias_collision() -> None:
-    raw = {"backends": {"l": {"type": "embedded"}}, "models": {"a": {"backend": "l"}, "b": {"backend": "l", "aliases": ["a"]}}}
+    raw = {
+        "backends": {"l": {"type": "embedded"}},
+        "models": {"a": {"backend": "l"}, "b": {"backend": "l", "aliases": ["a"]}},
+    }
     assert any("'a' is already used" in p for p in problems_of(raw))
 
 

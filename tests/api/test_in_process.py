@@ -26,7 +26,9 @@ async def test_alias_and_upstream_name(client: openai.AsyncOpenAI, scripted: dic
     assert scripted["remote"].calls[0][1]["model"] == "gpt-4o"
 
 
-async def test_unknown_fields_reach_the_backend(client: openai.AsyncOpenAI, scripted: dict[str, ScriptedBackend]) -> None:
+async def test_unknown_fields_reach_the_backend(
+    client: openai.AsyncOpenAI, scripted: dict[str, ScriptedBackend]
+) -> None:
     await client.chat.completions.create(model="big", messages=HELLO, extra_body={"guided_regex": "a+", "top_k": 5})
     sent = scripted["remote"].calls[0][1]
     assert sent["guided_regex"] == "a+" and sent["top_k"] == 5
