@@ -147,17 +147,23 @@ def _problem(err: Any) -> str:
     return f"{path or '(top level)'}: {message}" + (f" — {fix}" if fix else "")
 
 
-def _cross_check(settings: Settings) -> list[str]:
-    problems = []
+def _cross_check(raw: dict[str, Any]) -> list[str]:
+    """Checks across sections, on the raw mapping so they run even when a field is invalid."""
+    backends: dict[str, Any] = raw["backends"] if isinstance(raw.get("backends"), dict) else {}
+    models: dict[str, Any] = raw["models"] if isinstance(raw.get("models"), dict) else {}
+    problems: list[str] = []
     seen: dict[str, str] = {}
-    for public, model in settings.models.items():
-        if model.backend not in settings.backends:
-            known = ", ".join(settings.backends) or "none"
+    for public, model in models.items():
+        if not isinstance(model, dict):
+            continue
+        backend = model.get("backend")
+        if isinstance(backend, str) and backend not in backends:
+            known = ", ".join(backends) or "none"
             problems.append(
-                f"models.{public}.backend: no backend named '{model.backend}' (defined: {known}) — "
+                f"models.{public}.backend: no backend named '{backend}' (defined: {known}) — "
                 "fix the name or add it under backends"
             )
-        for name in [public, *model.aliases]:
+        for name in [public, *(model.get("aliases") or [])]:
             if name in seen and seen[name] != public:
                 problems.append(f"models.{public}.aliases: '{name}' is already used by model '{seen[name]}'")
             seen.setdefault(name, public)
@@ -189,8 +195,8 @@ def parse_settings(raw: Any, source: str) -> Settings:
         settings = Settings.model_validate({**raw, "source": source})
     except ValidationError as exc:
         problems += [_problem(e) for e in exc.errors() if not _is_secret_echo(e, problems)]
-        raise ConfigError(f"{source} is not valid", problems) from None
-    problems += _cross_check(settings)
+        raise ConfigError(f"{source} is not valid", problems + _cross_check(raw)) from None
+    problems += _cross_check(raw)
     if not settings.models:
         problems.append("models: no models defined — add at least one, e.g. models: {smollm2: {backend: embedded}}")
     if problems:
