@@ -112,3 +112,10 @@ def test_missing_file_says_how_to_fix(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(tmp_path / "nope.yaml")
     assert "--config" in info.value.problems[0]
+
+
+def test_shipped_example_is_valid() -> None:
+    example = Path(__file__).parent.parent / "examples" / "crossroads.yaml"
+    settings = load_settings(example)
+    assert {b.location for b in settings.backends.values()} == {"local", "hosted"}
+    assert settings.resolve("mini") == "gpt-4o-mini"
