@@ -59,7 +59,7 @@ def test_env_var_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 def test_missing_field_names_path_and_fix() -> None:
     problems = problems_of({"backends": {"openai": {"type": "openai_compat"}}, "models": {"m": {"backend": "openai"}}})
-    assert problems == ["backends.openai.base_url: Field required — add it"]
+    assert problems == ["backends.openai.base_url: required field is missing — add it"]
 
 
 def test_unknown_backend_reference_lists_known_ones() -> None:

@@ -129,11 +129,14 @@ def default_settings() -> Settings:
 
 _FIXES = {
     "missing": "add it",
-    "extra_forbidden": "remove it (unknown field; check the spelling)",
+    "extra_forbidden": "remove it or check the spelling",
     "literal_error": "use one of the allowed values",
     "union_tag_invalid": "set type to openai_compat, embedded or sentence_transformers",
     "union_tag_not_found": "add type: openai_compat, embedded or sentence_transformers",
 }
+
+
+_MESSAGES = {"extra_forbidden": "unknown field", "missing": "required field is missing"}
 
 
 def _problem(err: Any) -> str:
@@ -142,7 +145,7 @@ def _problem(err: Any) -> str:
     # drop the discriminator tag pydantic inserts after a backend name
     if len(loc) >= 3 and loc[0] == "backends" and loc[2] in {"openai_compat", "embedded", "sentence_transformers"}:
         path = ".".join([loc[0], loc[1], *loc[3:]])
-    message = err["msg"].removeprefix("Value error, ")
+    message = _MESSAGES.get(err["type"], err["msg"].removeprefix("Value error, "))
     fix = _FIXES.get(err["type"])
     return f"{path or '(top level)'}: {message}" + (f" — {fix}" if fix else "")
 

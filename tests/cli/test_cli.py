@@ -44,7 +44,7 @@ def test_config_check_lists_every_problem(tmp_path: Path) -> None:
     path = write(tmp_path, "backends:\n  o: {type: openai_compat}\nmodels:\n  m: {backend: nope}\n")
     code, out = run("config", "check", "--config", path)
     assert code == 2
-    assert "backends.o.base_url: Field required — add it" in out
+    assert "backends.o.base_url: required field is missing — add it" in out
     assert "models.m.backend: no backend named 'nope'" in out
     assert "Traceback" not in out
 
