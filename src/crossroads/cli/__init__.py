@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from crossroads import __version__
@@ -16,6 +18,7 @@ from crossroads.cli.serve_cmd import serve
 @click.version_option(__version__, prog_name="crossroads")
 def main() -> None:
     """crossroads — one OpenAI-compatible gateway for hosted APIs and self-hosted models."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # model loading bars are noise in a server log
 
 
 for command in (serve, config, models, fake_upstream):

@@ -31,10 +31,13 @@ def list_models(config_path: str | None, as_json: bool, no_check: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    table = Table("model", "aliases", "backend", "type", "location", "upstream model", "status")
+    table = Table("model", "aliases", "backend", "type", "location", "upstream", "status")
     for row in rows:
         table.add_row(*(str(row[k]) for k in ("model", "aliases", "backend", "type", "location", "upstream", "status")))
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        console.width = 160
+    console.print(table)
 
 
 async def _readiness(settings: Settings) -> dict[str, str | None]:
