@@ -35,10 +35,19 @@ class Gateway:
 
     async def start(self) -> None:
         """Start every backend; one that fails stays not-ready (``/ready`` says why), others serve."""
-        results = await asyncio.gather(*(b.start() for b in self.backends.values()), return_exceptions=True)
-        for backend, result in zip(self.backends.values(), results, strict=True):
-            if isinstance(result, BaseException):
-                log.warning("backend %s did not start: %s", backend.name, result)
+        await asyncio.gather(*(self._start(b) for b in self.backends.values()))
+
+    async def _start(self, backend: Backend) -> None:
+        began = time.perf_counter()
+        try:
+            await backend.start()
+        except CrossroadsError as exc:
+            log.warning("backend %s did not start: %s", backend.name, exc.message)
+            return
+        except Exception:
+            log.exception("backend %s failed to start", backend.name)
+            return
+        log.info("backend %s (%s) ready in %.2f s", backend.name, backend.location, time.perf_counter() - began)
 
     async def aclose(self) -> None:
         await asyncio.gather(*(b.aclose() for b in self.backends.values()), return_exceptions=True)

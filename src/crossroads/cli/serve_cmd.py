@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 
 import click
 
@@ -33,6 +34,7 @@ def serve(config_path: str | None, host: str | None, port: int | None, log_level
     from crossroads.api import create_app
 
     settings = settings_or_exit(config_path)
+    _log_to_stderr(log_level)
     host = host or settings.server.host
     port = settings.server.port if port is None else port
     chat_model = next(iter(settings.models), "smollm2")
@@ -48,3 +50,13 @@ def serve(config_path: str | None, host: str | None, port: int | None, log_level
         http="httptools" if importlib.util.find_spec("httptools") else "h11",
         timeout_graceful_shutdown=10,
     )
+
+
+def _log_to_stderr(level: str) -> None:
+    """crossroads' own log lines, in uvicorn's style."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+    logger = logging.getLogger("crossroads")
+    logger.addHandler(handler)
+    logger.setLevel(level.upper())
+    logger.propagate = False
