@@ -31,7 +31,8 @@ def test_version() -> None:
 def test_config_check_ok_with_warning(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        "backends:\n  openai: {type: openai_compat, base_url: 'https://api.openai.com/v1', api_key_env: NO_SUCH_KEY_X}\n"
+        "backends:\n"
+        "  openai: {type: openai_compat, base_url: 'https://api.openai.com/v1', api_key_env: NO_SUCH_KEY_X}\n"
         "models:\n  gpt-4o: {backend: openai}\n",
     )
     code, out = run("config", "check", "--config", path)
