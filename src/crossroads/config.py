@@ -60,6 +60,9 @@ class EmbeddedBackend(_Strict):
     slots: int = Field(1, ge=1, le=64, description="requests generated in parallel")
     max_queue: int = Field(256, ge=0, description="requests waiting for a slot before 503")
     chat_format: str | None = Field(None, description="llama-cpp-python chat format; default: the GGUF template")
+    default_max_tokens: int | None = Field(
+        512, ge=1, description="token limit for chat requests that set none (null: up to the context size)"
+    )
     location: Literal["local"] = "local"
 
 

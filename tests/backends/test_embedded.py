@@ -542,3 +542,19 @@ async def test_smollm2_forced_tool_call(smollm2: EmbeddedBackend) -> None:
     body = ask("What is the weather in Paris?", max_tokens=60, tools=[tool], tool_choice="required")
     (call,) = (await smollm2.send(Endpoint.CHAT, body))["choices"][0]["message"]["tool_calls"]
     assert json.loads(call["function"]["arguments"]) == {"city": "Paris"}
+
+
+async def test_chat_without_a_limit_gets_the_configured_default(tmp_path_factory: pytest.TempPathFactory) -> None:
+    path = write_tiny_gguf(tmp_path_factory.mktemp("limit") / "tiny.gguf")
+    config = EmbeddedConfig(type="embedded", model_path=str(path), n_ctx=256, default_max_tokens=3)
+    backend = EmbeddedBackend("limited", config)
+    await backend.start()
+    try:
+        body = {"model": "tiny", "messages": [{"role": "user", "content": "hi"}], "seed": 1}
+        unlimited = await backend.send(Endpoint.CHAT, body)
+        assert unlimited["usage"]["completion_tokens"] == 3
+        assert unlimited["choices"][0]["finish_reason"] == "length"
+        explicit = await backend.send(Endpoint.CHAT, {**body, "max_tokens": 9})
+        assert explicit["usage"]["completion_tokens"] == 9
+    finally:
+        await backend.aclose()

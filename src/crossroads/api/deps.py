@@ -1,14 +1,35 @@
-"""What every route needs: the gateway from app state, and a validated JSON body."""
+"""What every route needs: its route class, the gateway from app state, and a validated JSON body."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.requests import Request
+from starlette.responses import Response
 
 from crossroads.api.body import parse_json, read_body, validate
 from crossroads.gateway import Gateway
+
+
+class RawRoute(APIRoute):
+    """A route whose endpoint takes the ``Request`` (and its path parameters) and returns a ``Response``.
+
+    FastAPI still lists it in the OpenAPI document and maps its errors, but skips its per-request
+    parameter and dependency solving: our endpoints declare nothing for it to do, and that machinery
+    is about a third of the gateway's own Python time per request.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint = self.endpoint
+
+        async def handler(request: Request) -> Response:
+            response: Response = await endpoint(request, **request.path_params)
+            return response
+
+        return handler
 
 
 def gateway(request: Request) -> Gateway:

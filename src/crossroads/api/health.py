@@ -6,14 +6,14 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from crossroads.api.deps import gateway
+from crossroads.api.deps import RawRoute, gateway
 from crossroads.api.responses import json_response
 
-router = APIRouter()
+router = APIRouter(route_class=RawRoute)
 
 
 @router.get("/health", tags=["ops"])
-async def health() -> Response:
+async def health(request: Request) -> Response:
     return json_response({"status": "ok"})
 
 

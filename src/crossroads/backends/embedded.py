@@ -128,7 +128,16 @@ class EmbeddedBackend:
     def _plan(self, endpoint: Endpoint, body: Body) -> Plan:
         if self._status is not None or not self._slots:
             raise ServiceUnavailable(f"embedded backend '{self.name}' is not ready: {self._status}")
-        return build_plan(endpoint, body, self._slots[0].llama.n_vocab())
+        return build_plan(endpoint, self._with_default_limit(endpoint, body), self._slots[0].llama.n_vocab())
+
+    def _with_default_limit(self, endpoint: Endpoint, body: Body) -> Body:
+        """A chat request that sets no token limit gets ``default_max_tokens`` (a small model can loop)."""
+        limit = self.config.default_max_tokens
+        if endpoint is not Endpoint.CHAT or limit is None:
+            return body
+        if body.get("max_tokens") is None and body.get("max_completion_tokens") is None:
+            return {**body, "max_tokens": limit}
+        return body
 
     def _closed_error(self) -> ServiceUnavailable:
         return ServiceUnavailable(f"embedded backend '{self.name}' shut down during the request")
