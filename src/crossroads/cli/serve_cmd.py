@@ -15,7 +15,11 @@ crossroads is serving {models} on {url}
   from openai import OpenAI
   client = OpenAI(base_url="{url}/v1", api_key="unused")
   reply = client.chat.completions.create(
-      model="{model}", messages=[{{"role": "user", "content": "What is the capital of France?"}}]
+      model="{model}",
+      messages=[
+          {{"role": "system", "content": "You are a helpful assistant. Answer in one short sentence."}},
+          {{"role": "user", "content": "What is the capital of France?"}},
+      ],
   )
   print(reply.choices[0].message.content)
 """
