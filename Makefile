@@ -30,14 +30,14 @@ run: install
 	$(BIN)/crossroads serve --host $(HOST) --port $(PORT)
 
 test: install-test
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests $(wildcard benchmarks)
+	$(BIN)/ruff format --check src tests $(wildcard benchmarks)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: install-test
-	$(BIN)/ruff check --fix src tests benchmarks
-	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests $(wildcard benchmarks)
+	$(BIN)/ruff format src tests $(wildcard benchmarks)
 
 bench: install-test
 	$(BIN)/python benchmarks/gateway_overhead.py
