@@ -85,7 +85,7 @@ class OpenAICompatBackend:
     def _missing_key(self) -> str | None:
         env = self.config.api_key_env
         if env and not os.environ.get(env):
-            return f"No key for backend '{self.name}': set {env} in the environment of crossroads serve."
+            return f"No key for backend '{self.name}': set {env} in the environment."
         return None
 
     def session(self) -> aiohttp.ClientSession:
@@ -113,8 +113,10 @@ class OpenAICompatBackend:
                 if r.status in (401, 403):
                     return f"{self.config.base_url} rejected the key (HTTP {r.status}); check {self.config.api_key_env}"
                 return None if r.status < 500 else f"{self.config.base_url} answered HTTP {r.status}"
+        except aiohttp.ClientConnectorError as exc:
+            return f"cannot reach {self.config.base_url} ({exc.os_error.strerror or exc.os_error})"
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            return f"cannot reach {self.config.base_url}: {exc.__class__.__name__} {exc}".strip()
+            return f"cannot reach {self.config.base_url} ({exc.__class__.__name__}: {exc})"
 
     async def send(self, endpoint: Endpoint, body: Body) -> Body:
         url = self.flavor.url(self.config, endpoint, body)
