@@ -1,0 +1,1 @@
+"""The lab: load tests, quality evaluation, cost model and decision report."""
