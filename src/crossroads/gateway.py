@@ -1,7 +1,8 @@
-"""The gateway service: resolves a public model name to a backend and calls it.
+"""The gateway service: builds a ``Call`` for each request and runs it through the pipeline.
 
-Plain class, testable without HTTP. The pipeline stages that later wrap a call (privacy guard,
-router, meter) hook in here, not in the routes.
+Plain class, testable without HTTP: ``await Gateway(settings).send(Endpoint.CHAT, body)``.
+The stages (``STAGES``, outermost first) wrap the dispatcher; each is built from settings and may
+decline (return None) when its feature is not configured.
 """
 
 from __future__ import annotations
@@ -9,33 +10,42 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping, Sequence
+from importlib import import_module
 from typing import Any
 
 from crossroads.backends import Backend, Body, Endpoint, build_backend
 from crossroads.config import Settings
 from crossroads.errors import CrossroadsError, InvalidRequest, ModelNotFound
+from crossroads.pipeline import Call, Stage, compose, compose_stream
+from crossroads.pipeline.dispatch import Dispatcher
 
 log = logging.getLogger("crossroads.gateway")
 
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    public: str
-    upstream: str
-    backend: Backend
+# "module:function" building a stage from (settings, gateway), or returning None; outermost first
+STAGES: list[str] = []
 
 
 class Gateway:
-    def __init__(self, settings: Settings, backends: dict[str, Backend] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        backends: dict[str, Backend] | None = None,
+        stages: Sequence[Stage] | None = None,
+    ) -> None:
         self.settings = settings
         self.backends = backends if backends is not None else _build_all(settings)
         self.created = int(time.time())
+        self.dispatcher = Dispatcher(settings, self.backends)
+        self.stages = list(stages) if stages is not None else _build_stages(settings, self)
+        self._send = compose(self.stages, self.dispatcher.send)
+        self._stream = compose_stream(self.stages, self.dispatcher.stream)
 
     async def start(self) -> None:
-        """Start every backend; one that fails stays not-ready (``/ready`` says why), others serve."""
+        """Start every backend and stage; a backend that fails stays not-ready (``/ready`` says why)."""
         await asyncio.gather(*(self._start(b) for b in self.backends.values()))
+        for stage in self.stages:
+            await stage.start()
 
     async def _start(self, backend: Backend) -> None:
         began = time.perf_counter()
@@ -50,9 +60,11 @@ class Gateway:
         log.info("backend %s (%s) ready in %.2f s", backend.name, backend.location, time.perf_counter() - began)
 
     async def aclose(self) -> None:
+        for stage in reversed(self.stages):
+            await stage.aclose()
         await asyncio.gather(*(b.aclose() for b in self.backends.values()), return_exceptions=True)
 
-    def target(self, body: Body) -> Target:
+    def new_call(self, endpoint: Endpoint, body: Body, headers: Mapping[str, str] | None = None) -> Call:
         name = body.get("model")
         if not isinstance(name, str):
             raise InvalidRequest("Missing required parameter: 'model'.", param="model")
@@ -62,19 +74,22 @@ class Gateway:
                 f"The model '{name}' does not exist. Available models: {', '.join(self.settings.models)}.",
                 param="model",
             )
-        model = self.settings.models[public]
-        return Target(public, model.upstream_model or public, self.backends[model.backend])
+        return Call(endpoint, body, public, headers or {}, stream=bool(body.get("stream")))
 
-    async def send(self, endpoint: Endpoint, body: Body) -> Body:
-        target = self.target(body)
-        return await target.backend.send(endpoint, {**body, "model": target.upstream})
+    async def run(self, call: Call) -> Body:
+        return await self._send(call)
 
-    async def stream(self, endpoint: Endpoint, body: Body) -> AsyncIterator[Body]:
-        """The backend's chunks; the first is awaited here so failures before it raise normally."""
-        target = self.target(body)
-        chunks = target.backend.stream(endpoint, {**body, "model": target.upstream})
-        first = await anext(chunks, None)
-        return _prepend(first, chunks)
+    async def run_stream(self, call: Call) -> AsyncIterator[Body]:
+        """The chunks; the first is awaited before this returns, so failures before it raise normally."""
+        return await self._stream(call)
+
+    async def send(self, endpoint: Endpoint, body: Body, headers: Mapping[str, str] | None = None) -> Body:
+        return await self.run(self.new_call(endpoint, body, headers))
+
+    async def stream(
+        self, endpoint: Endpoint, body: Body, headers: Mapping[str, str] | None = None
+    ) -> AsyncIterator[Body]:
+        return await self.run_stream(self.new_call(endpoint, body, headers))
 
     async def readiness(self) -> dict[str, str | None]:
         names = list(self.backends)
@@ -98,17 +113,15 @@ class Gateway:
         return {"id": public, "object": "model", "created": self.created, "owned_by": model.owned_by or model.backend}
 
 
-async def _prepend(first: Body | None, rest: AsyncIterator[Body]) -> AsyncIterator[Body]:
-    try:
-        if first is not None:
-            yield first
-        async for chunk in rest:
-            yield chunk
-    finally:
-        aclose = getattr(rest, "aclose", None)
-        if aclose is not None:
-            await aclose()
-
-
 def _build_all(settings: Settings) -> dict[str, Backend]:
     return {name: build_backend(name, cfg) for name, cfg in settings.backends.items()}
+
+
+def _build_stages(settings: Settings, gateway: Gateway) -> list[Stage]:
+    stages = []
+    for target in STAGES:
+        module, _, attr = target.partition(":")
+        stage = getattr(import_module(module), attr)(settings, gateway)
+        if stage is not None:
+            stages.append(stage)
+    return stages

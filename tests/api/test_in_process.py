@@ -162,3 +162,10 @@ async def test_openapi_document_lists_endpoints(client: openai.AsyncOpenAI) -> N
     http: httpx.AsyncClient = client._client
     spec = (await http.get("/openapi.json")).json()
     assert {"/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models"} <= set(spec["paths"])
+
+
+async def test_response_names_the_backend(client: openai.AsyncOpenAI) -> None:
+    raw_reply = await client.chat.completions.with_raw_response.create(model="big", messages=HELLO)
+    assert raw_reply.headers["x-crossroads-backend"] == "remote"
+    stream = await client.chat.completions.with_raw_response.create(model="small", messages=HELLO, stream=True)
+    assert stream.headers["x-crossroads-backend"] == "local"

@@ -6,17 +6,19 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from crossroads.api.deps import RawRoute, checked_body, gateway
+from crossroads.api.deps import checked_body, gateway
 from crossroads.api.generation import _openapi
 from crossroads.api.responses import json_response
 from crossroads.api.schemas import EmbeddingRequest
 from crossroads.backends import Endpoint
 
-router = APIRouter(route_class=RawRoute)
+router = APIRouter()
 
 
 @router.post("/v1/embeddings", openapi_extra=_openapi(EmbeddingRequest), tags=["openai"])
 async def embeddings(request: Request) -> Response:
     """Create embeddings for a string or a list of strings."""
     body = await checked_body(request, EmbeddingRequest)
-    return json_response(await gateway(request).send(Endpoint.EMBEDDINGS, body))
+    gw = gateway(request)
+    call = gw.new_call(Endpoint.EMBEDDINGS, body, request.headers)
+    return json_response(await gw.run(call), headers=call.response_headers)

@@ -9,30 +9,30 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from crossroads.api.deps import RawRoute, checked_body, gateway
+from crossroads.api.deps import checked_body, gateway
 from crossroads.api.responses import json_response, sse_response
 from crossroads.api.schemas import ChatCompletionRequest, CompletionRequest
 from crossroads.backends import Endpoint
 
-router = APIRouter(route_class=RawRoute)
+router = APIRouter()
 REF = "#/components/schemas/{model}"
 
 
 async def _generate(request: Request, endpoint: Endpoint, schema: type[BaseModel]) -> Response:
     body = await checked_body(request, schema)
     gw = gateway(request)
-    if body.get("stream"):
-        return sse_response(await gw.stream(endpoint, body))
-    return json_response(await gw.send(endpoint, body))
+    call = gw.new_call(endpoint, body, request.headers)
+    if call.stream:
+        chunks = await gw.run_stream(call)
+        return sse_response(chunks, headers=call.response_headers)
+    return json_response(await gw.run(call), headers=call.response_headers)
 
 
 def _openapi(schema: type[BaseModel]) -> dict[str, Any]:
     return {
         "requestBody": {
             "required": True,
-            "content": {
-                "application/json": {"schema": schema.model_json_schema(ref_template="#/components/schemas/{model}")}
-            },
+            "content": {"application/json": {"schema": schema.model_json_schema(ref_template=REF)}},
         }
     }
 
