@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,6 +11,7 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Send
 
 from crossroads.errors import CrossroadsError
 
@@ -27,8 +29,61 @@ def error_response(exc: CrossroadsError) -> Response:
     return json_response(exc.to_dict(), status=exc.status, headers=exc.headers or None)
 
 
-def sse_response(chunks: AsyncIterator[dict[str, Any]]) -> StreamingResponse:
-    return StreamingResponse(_sse(chunks), media_type="text/event-stream", headers=SSE_HEADERS)
+def sse_response(chunks: AsyncIterator[dict[str, Any]], headers: dict[str, str] | None = None) -> StreamingResponse:
+    return EventStream(_sse(chunks), media_type="text/event-stream", headers={**SSE_HEADERS, **(headers or {})})
+
+
+class EventStream(StreamingResponse):
+    """A stream whose events leave in bursts: the events that are ready together go out in one write.
+
+    This task reads the events, as a plain ``StreamingResponse`` does (so a client going away cancels
+    the read, and the upstream call, right here); a writer task sends what has been read each time this
+    task stops to wait. A slow upstream still gets one write per event, a burst (a fast model, or a busy
+    gateway catching up) one write for the lot, the end of the stream included. Nothing waits for more.
+    """
+
+    async def stream_response(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        writer = _BurstWriter(send)
+        try:
+            async for part in self.body_iterator:
+                await writer.add(part)
+            await writer.end()
+        finally:
+            writer.task.cancel()
+
+
+class _BurstWriter:
+    MAX_PENDING = 256  # events read but not yet written; past this, reading waits for a slow client
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.parts: list[bytes] = []
+        self.ending = False
+        self.added, self.taken = asyncio.Event(), asyncio.Event()
+        self.task = asyncio.create_task(self._run())
+
+    async def add(self, part: Any) -> None:
+        self.parts.append(part)
+        self.added.set()
+        if len(self.parts) > self.MAX_PENDING:
+            self.taken.clear()
+            await self.taken.wait()
+
+    async def end(self) -> None:
+        self.ending = True
+        self.added.set()
+        await self.task
+
+    async def _run(self) -> None:
+        more = True
+        while more:
+            await self.added.wait()
+            self.added.clear()
+            more = not self.ending
+            body, self.parts = b"".join(self.parts), []
+            self.taken.set()
+            await self.send({"type": "http.response.body", "body": body, "more_body": more})
 
 
 async def _sse(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
