@@ -16,11 +16,11 @@ $(BIN)/python:
 	$(BIN)/pip install -q -U pip wheel setuptools
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q torch==2.13.0 -e '.[embedded,embeddings,lab]'
+	$(BIN)/pip install -q torch==2.13.0 -e '.[embedded,embeddings,privacy,scale,lab]'
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[embedded,embeddings,lab,test]'
+	$(BIN)/pip install -q -e '.[embedded,embeddings,privacy,scale,lab,test]'
 	touch $@
 
 install: $(VENV)/.installed
