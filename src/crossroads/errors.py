@@ -10,6 +10,7 @@
     │   └── ModelNotFound                404 invalid_request_error, code model_not_found
     ├── Unsupported                      400 invalid_request_error (a feature a backend lacks)
     ├── RateLimited                      429 rate_limit_error
+    │   └── QuotaExceeded                429 insufficient_quota (a key's budget is spent)
     ├── ServiceUnavailable               503 service_unavailable (a backend not loaded/reachable)
     └── UpstreamError                    the backend failed
         ├── UpstreamStatusError          an upstream 4xx passed through with its status and message
@@ -110,6 +111,13 @@ class RateLimited(CrossroadsError):
     status = 429
     type = "rate_limit_error"
     code = "rate_limit_exceeded"
+
+
+class QuotaExceeded(RateLimited):
+    """A key's budget for the period is spent (OpenAI's own shape for an exhausted quota)."""
+
+    type = "insufficient_quota"
+    code = "insufficient_quota"
 
 
 class ServiceUnavailable(CrossroadsError):

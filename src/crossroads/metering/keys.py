@@ -1,0 +1,162 @@
+"""API keys: created once (the plaintext is shown once), stored as a sha256 hash, listed, revoked.
+
+Every create and revoke is an admin event in the audit chain. Keys carry their limits: a budget in
+USD per period, requests and tokens per minute, and the models they may use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, insert, or_, select, update
+
+from crossroads.errors import NotFound
+from crossroads.metering import audit
+from crossroads.store.models import ApiKey
+
+PREFIX = "sk-cr-"
+PERIODS = ("day", "week", "month", "total")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    id: str
+    name: str
+    prefix: str
+    budget: Decimal | None = None
+    period: str = "month"
+    rpm: int | None = None
+    tpm: int | None = None
+    models: frozenset[str] | None = None
+    created_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def allows(self, model: str) -> bool:
+        return self.models is None or model in self.models
+
+    def public(self) -> dict[str, Any]:
+        """What `keys list` and the admin API show (never the hash)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "prefix": self.prefix,
+            "budget": usd(self.budget),
+            "period": self.period,
+            "rpm": self.rpm,
+            "tpm": self.tpm,
+            "models": sorted(self.models) if self.models is not None else None,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+        }
+
+
+def usd(amount: Decimal | None) -> str | None:
+    """An amount as plain text without trailing zeros: Decimal('50.000') -> '50'."""
+    return None if amount is None else format(amount.normalize(), "f")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def record(row: Mapping[str, Any]) -> KeyRecord:
+    """A key from its stored values (a row mapping or the values just inserted)."""
+    models = frozenset(row["models"]) if row["models"] is not None else None
+    return KeyRecord(
+        id=row["id"],
+        name=row["name"],
+        prefix=row["prefix"],
+        budget=row["budget"],
+        period=row["period"],
+        rpm=row["rpm"],
+        tpm=row["tpm"],
+        models=models,
+        created_at=row["created_at"],
+        revoked_at=row.get("revoked_at"),
+    )
+
+
+def create_key(
+    engine: Engine,
+    name: str,
+    *,
+    budget: Decimal | None = None,
+    period: str = "month",
+    rpm: int | None = None,
+    tpm: int | None = None,
+    models: list[str] | None = None,
+) -> tuple[KeyRecord, str]:
+    """A new key; returns its record and the plaintext, which is not stored anywhere."""
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+    plaintext = PREFIX + secrets.token_urlsafe(32)
+    key_id = "key_" + secrets.token_hex(8)
+    values: dict[str, Any] = {
+        "id": key_id,
+        "name": name,
+        "key_hash": hash_key(plaintext),
+        "prefix": plaintext[: len(PREFIX) + 4],
+        "budget": budget,
+        "period": period,
+        "rpm": rpm,
+        "tpm": tpm,
+        "models": sorted(set(models)) if models else None,
+        "created_at": utcnow(),
+    }
+    detail = {k: audit.canonical(v) for k, v in values.items() if k != "key_hash"}
+    with engine.begin() as conn:
+        conn.execute(insert(ApiKey), values)
+        audit.append(conn, [_event("key.create", key_id, detail)])
+    return record(values), plaintext
+
+
+def list_keys(engine: Engine, include_revoked: bool = False) -> list[KeyRecord]:
+    query = select(ApiKey).order_by(ApiKey.created_at)
+    if not include_revoked:
+        query = query.where(ApiKey.revoked_at.is_(None))
+    with engine.connect() as conn:
+        return [record(dict(row._mapping)) for row in conn.execute(query)]
+
+
+def active_keys(engine: Engine) -> tuple[dict[str, KeyRecord], bool]:
+    """Hash -> record of every key that is not revoked, and whether any key (even revoked) exists:
+    once one was ever created, requests need a key — revoking the last one does not open the gateway."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(ApiKey).where(ApiKey.revoked_at.is_(None)))
+        active = {row.key_hash: record(dict(row._mapping)) for row in rows}
+        any_key = bool(active) or conn.execute(select(ApiKey.id).limit(1)).first() is not None
+    return active, any_key
+
+
+def revoke_key(engine: Engine, id_or_name: str) -> KeyRecord:
+    """Revoke one active key by id or name; raises NotFound (naming the fix) when there is none."""
+    with engine.begin() as conn:
+        query = select(ApiKey).where(or_(ApiKey.id == id_or_name, ApiKey.name == id_or_name))
+        rows = list(conn.execute(query.where(ApiKey.revoked_at.is_(None))))
+        if len(rows) != 1:
+            raise NotFound(_not_one(id_or_name, len(rows)))
+        when = utcnow()
+        conn.execute(update(ApiKey).where(ApiKey.id == rows[0].id).values(revoked_at=when))
+        detail = {"id": rows[0].id, "name": rows[0].name, "revoked_at": when.isoformat()}
+        audit.append(conn, [_event("key.revoke", rows[0].id, detail)])
+    return record({**rows[0]._mapping, "revoked_at": when})
+
+
+def _not_one(id_or_name: str, count: int) -> str:
+    if count == 0:
+        return f"No active key with id or name '{id_or_name}' — see `crossroads keys list`."
+    return f"{count} active keys are named '{id_or_name}' — revoke one by its id (see `crossroads keys list`)."
+
+
+def _event(kind: str, subject: str, detail: dict[str, Any]) -> audit.Link:
+    return audit.Link(utcnow(), kind, subject, audit.digest(detail), detail)

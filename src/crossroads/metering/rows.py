@@ -1,0 +1,111 @@
+"""Turning a finished request into its ledger row: tokens (reported, else counted), cost, summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from crossroads.metering import audit, tokens
+from crossroads.metering.content import Sealer
+from crossroads.metering.pricing import Pricer
+
+if TYPE_CHECKING:
+    from crossroads.metering.ledger import Pending
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    values: dict[str, Any]
+    link: audit.Link
+
+    @property
+    def cost_or_zero(self) -> Decimal:
+        cost: Decimal | None = self.values["cost"]
+        return Decimal(0) if cost is None else cost
+
+    @property
+    def total_tokens(self) -> int:
+        return int(self.values["prompt_tokens"]) + int(self.values["completion_tokens"])
+
+
+def usage_counts(p: Pending) -> tuple[dict[str, int], str]:
+    """Token counts from the upstream's usage when it sent one, else counted with tiktoken."""
+    usage = p.usage
+    if isinstance(usage, dict) and usage:
+        details = usage.get("prompt_tokens_details") or {}
+        reasoning = (usage.get("completion_tokens_details") or {}).get("reasoning_tokens")
+        counts = {
+            "prompt_tokens": _count(usage.get("prompt_tokens")),
+            "completion_tokens": _count(usage.get("completion_tokens")),
+            "cached_tokens": _count(details.get("cached_tokens")),
+            "reasoning_tokens": _count(reasoning),
+        }
+        return counts, "upstream"
+    zero = {"prompt_tokens": 0, "completion_tokens": 0, "cached_tokens": 0, "reasoning_tokens": 0}
+    if p.status >= 400:
+        return zero, "none"
+    model = p.response_model or p.call.model
+    counted = {"prompt_tokens": tokens.count_prompt(model, p.call.body)}
+    counted["completion_tokens"] = tokens.count_text(model, response_text(p))
+    return {**zero, **counted}, "counted"
+
+
+def _count(value: Any) -> int:
+    """A token count as an upstream reported it; nonsense (negative, not a number) counts as 0."""
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def response_text(p: Pending) -> str:
+    if p.text is not None:
+        return p.text
+    return tokens.completion_text(p.response or {})
+
+
+def build_row(p: Pending, pricer: Pricer, sealer: Sealer | None = None) -> Row:
+    facts = p.call.facts
+    counts, source = usage_counts(p)
+    backend, upstream = facts.get("backend"), facts.get("upstream_model")
+    price = pricer.price(backend, [p.response_model, upstream, p.call.model])
+    cost = pricer.cost(price, counts["prompt_tokens"], counts["completion_tokens"], counts["cached_tokens"])
+    values: dict[str, Any] = {
+        "id": p.call.request_id,
+        "at": p.at,
+        "key_id": p.key.id if p.key is not None else None,
+        "endpoint": str(p.call.endpoint),
+        "stream": bool(p.call.stream),
+        "model": p.call.model,
+        "backend": backend,
+        "upstream_model": upstream,
+        **counts,
+        "usage_source": source,
+        "cost": cost,
+        "price_model": price.key if price is not None else None,
+        "latency_ms": round(p.latency_s * 1000, 3),
+        "ttft_ms": None if p.ttft_s is None else round(p.ttft_s * 1000, 3),
+        "status": p.status,
+        "error_type": p.error_type,
+        "route_reason": _short(facts.get("route_reason")),
+        "privacy": privacy_summary(facts.get("privacy")),
+        "content": sealer.seal({"request": p.call.body, "response": response_text(p)}) if sealer else None,
+    }
+    return Row(values, audit.Link(p.at, "request", p.call.request_id, audit.digest(values)))
+
+
+def privacy_summary(privacy: Any) -> dict[str, Any] | None:
+    """Entity types, counts and the action — never the detected values."""
+    if not isinstance(privacy, dict):
+        return None
+    entities = privacy.get("entities") or {}
+    return {
+        "action": str(privacy.get("action")),
+        "entities": {str(k): int(v) for k, v in entities.items() if isinstance(v, int)},
+        "local_only": bool(privacy.get("local_only", False)),
+    }
+
+
+def _short(value: Any) -> str | None:
+    return None if value is None else str(value)[:200]

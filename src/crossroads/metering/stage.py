@@ -1,0 +1,127 @@
+"""The metering stage (outermost): who is calling, may they, and what did it cost.
+
+Before the call: the key (401/403), rate limits (429 + Retry-After) and the budget reservation
+(429 insufficient_quota) — all skipped while no key exists. After it: a ``Pending`` for the ledger
+writer. Streams get ``stream_options.include_usage`` so the upstream reports usage; the extra usage
+chunk is removed again when the client did not ask for it. Nothing here waits on the database except
+a budget reservation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from crossroads.backends.base import Body
+from crossroads.errors import CrossroadsError
+from crossroads.metering.admission import Admission, Ticket
+from crossroads.metering.auth import KeyCache
+from crossroads.metering.keys import utcnow
+from crossroads.metering.ledger import LedgerWriter, Pending
+from crossroads.metering.metrics import Metrics
+from crossroads.metering.streams import UsageStream, as_error
+from crossroads.pipeline import Call, Next, NextStream, PassThrough
+
+OPEN = None
+
+
+class MeteringStage(PassThrough):
+    def __init__(self, keys: KeyCache, admission: Admission, writer: LedgerWriter, metrics: Metrics, lifecycle: Any):
+        self.keys = keys
+        self.admission = admission
+        self.writer = writer
+        self.metrics = metrics
+        self.lifecycle = lifecycle  # start/aclose of the store, migrations and limiter (see build.py)
+        self.engine = lifecycle.engine
+
+    async def start(self) -> None:
+        await self.lifecycle.start(self)
+
+    async def aclose(self) -> None:
+        await self.lifecycle.aclose(self)
+
+    async def _admit(self, call: Call) -> Ticket | None:
+        if not self.keys.active:
+            return OPEN
+        try:
+            key = await self.keys.authenticate(call.headers)
+            call.key = key
+            return await self.admission.admit(call, key)
+        except CrossroadsError as exc:
+            self.metrics.rejections.labels(exc.code or exc.type).inc()
+            await self.record(call, None, exc)
+            raise
+
+    async def send(self, call: Call, next: Next) -> Body:
+        ticket = await self._admit(call)
+        try:
+            body = await next(call)
+        except BaseException as exc:
+            await self.record(call, ticket, as_error(exc))
+            raise
+        await self.record(call, ticket, None, usage=body.get("usage"), model=body.get("model"), body=body)
+        return body
+
+    async def stream(self, call: Call, next: NextStream) -> AsyncIterator[Body]:
+        ticket = await self._admit(call)
+        wanted = bool((call.body.get("stream_options") or {}).get("include_usage"))
+        if not wanted:
+            options = {**(call.body.get("stream_options") or {}), "include_usage": True}
+            call.body = {**call.body, "stream_options": options}
+        try:
+            chunks = await next(call)
+        except BaseException as exc:
+            await self.record(call, ticket, as_error(exc))
+            raise
+        ttft = time.perf_counter() - call.started
+        return UsageStream(chunks, keep_usage=wanted, done=lambda s: self._streamed(call, ticket, ttft, s)).run()
+
+    async def _streamed(self, call: Call, ticket: Ticket | None, ttft: float, stream: UsageStream) -> None:
+        await self.record(
+            call, ticket, stream.error, usage=stream.usage, model=stream.model, text=stream.text, ttft=ttft
+        )
+
+    async def record(
+        self,
+        call: Call,
+        ticket: Ticket | None,
+        error: CrossroadsError | None,
+        *,
+        usage: dict[str, Any] | None = None,
+        model: str | None = None,
+        body: Body | None = None,
+        text: str | None = None,
+        ttft: float | None = None,
+    ) -> None:
+        pending = Pending(
+            call=call,
+            at=utcnow(),
+            latency_s=time.perf_counter() - call.started,
+            status=error.status if error is not None else 200,
+            key=call.key,
+            ttft_s=ttft,
+            error_type=(error.code or error.type) if error is not None else None,
+            usage=usage,
+            text=text,
+            response_model=model,
+            response=body,
+            reservation=ticket.reservation if ticket is not None else None,
+            estimated_tokens=ticket.estimated_tokens if ticket is not None else 0,
+        )
+        await self.writer.put(pending)
+
+
+def build(settings: Any, gateway: Any) -> MeteringStage | None:
+    """The stage, or None when ``metering.enabled`` is false (the default)."""
+    config = getattr(settings, "metering", None)
+    if config is None or not config.enabled:
+        return None
+    from crossroads.metering.build import metering_stage
+
+    return metering_stage(config, settings)
+
+
+def find(gateway: Any) -> MeteringStage | None:
+    """The gateway's metering stage, if it has one."""
+    return next((s for s in getattr(gateway, "stages", ()) if isinstance(s, MeteringStage)), None)

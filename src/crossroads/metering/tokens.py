@@ -1,0 +1,91 @@
+"""Token counting with tiktoken, its encodings seeded offline from the ``bpe-openai`` package.
+
+tiktoken looks for ``<TIKTOKEN_CACHE_DIR>/<sha1 of the encoding URL>``; ``seed_cache`` writes the
+shipped files there once, so nothing is downloaded. Counts are estimates for budgets and rate
+limits, and the fallback when an upstream reports no usage.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import os
+import tempfile
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import tiktoken
+
+SHIPPED = ("o200k_base", "cl100k_base")
+URL = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
+FALLBACK = "o200k_base"
+PER_MESSAGE = 3  # OpenAI's chat format: <|start|>{role}\n{content}<|end|>
+PER_REPLY = 3
+
+
+def seed_cache() -> Path:
+    """Write the shipped encodings where tiktoken looks for them (``TIKTOKEN_CACHE_DIR``, set if unset)."""
+    cache = Path(os.environ.get("TIKTOKEN_CACHE_DIR") or Path(tempfile.gettempdir()) / "crossroads-tiktoken")
+    cache.mkdir(parents=True, exist_ok=True)
+    for name in SHIPPED:
+        target = cache / hashlib.sha1(URL.format(name=name).encode()).hexdigest()
+        if not target.exists():
+            data = gzip.decompress((files("bpe_openai") / "data" / f"{name}.tiktoken.gz").read_bytes())
+            partial = target.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_bytes(data)
+            partial.replace(target)
+    os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(cache))
+    return cache
+
+
+@functools.cache
+def encoding(name: str) -> tiktoken.Encoding:
+    seed_cache()
+    return tiktoken.get_encoding(name)
+
+
+@functools.lru_cache(maxsize=256)
+def encoding_for(model: str) -> tiktoken.Encoding:
+    """The model's encoding when tiktoken knows it and it ships offline, else o200k_base."""
+    try:
+        name = tiktoken.encoding_name_for_model(model)
+    except KeyError:
+        name = FALLBACK
+    return encoding(name if name in SHIPPED else FALLBACK)
+
+
+def count_text(model: str, text: str) -> int:
+    return len(encoding_for(model).encode(text, disallowed_special=()))
+
+
+def count_prompt(model: str, body: dict[str, Any]) -> int:
+    """Prompt tokens of a chat, completions or embeddings request body."""
+    if isinstance(body.get("messages"), list):
+        return sum(PER_MESSAGE + count_text(model, _text(m)) for m in body["messages"]) + PER_REPLY
+    value = body.get("prompt", body.get("input", ""))
+    items = value if isinstance(value, list) else [value]
+    return sum(count_text(model, _text(item)) if not isinstance(item, int) else 1 for item in items)
+
+
+def _text(value: Any) -> str:
+    """The text of a message, a content part list, or a plain string."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        parts = [_text(value.get("content") or "")]
+        parts += [str(value[k]) for k in ("name", "tool_calls") if value.get(k)]
+        return " ".join(p for p in parts if p)
+    if isinstance(value, list):
+        return " ".join(_text(v.get("text", "") if isinstance(v, dict) else v) for v in value)
+    return "" if value is None else str(value)
+
+
+def completion_text(body: dict[str, Any]) -> str:
+    """The generated text of a complete (non-streamed) response."""
+    out = []
+    for choice in body.get("choices") or []:
+        message = choice.get("message") or {}
+        out.append(choice.get("text") or _text(message))
+    return "".join(out)

@@ -1,0 +1,133 @@
+"""The tables: API keys, budget usage per period, the request ledger and the audit chain.
+
+Times are naive UTC; money is ``Money`` (exact); token counts are integers. The ledger never holds
+prompt or completion text unless content logging is on, and then only encrypted (``content``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from crossroads.store.types import Money
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    budget: Mapped[Decimal | None] = mapped_column(Money)
+    period: Mapped[str] = mapped_column(String(8), default="month")
+    rpm: Mapped[int | None] = mapped_column(Integer)
+    tpm: Mapped[int | None] = mapped_column(Integer)
+    models: Mapped[list[str] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class BudgetUsage(Base):
+    """Spent and reserved money of one key in one budget period (the row the reservation locks)."""
+
+    __tablename__ = "budget_usage"
+
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
+    period_start: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    spent: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    reserved: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+
+
+class LedgerRow(Base):
+    __tablename__ = "ledger"
+    __table_args__ = (Index("ix_ledger_at", "at"), Index("ix_ledger_key_at", "key_id", "at"))
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    key_id: Mapped[str | None] = mapped_column(String(32))
+    endpoint: Mapped[str] = mapped_column(String(32))
+    stream: Mapped[bool] = mapped_column(Boolean, default=False)
+    model: Mapped[str] = mapped_column(String(200))
+    backend: Mapped[str | None] = mapped_column(String(200))
+    upstream_model: Mapped[str | None] = mapped_column(String(200))
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cached_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    reasoning_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    usage_source: Mapped[str] = mapped_column(String(16), default="none")
+    cost: Mapped[Decimal | None] = mapped_column(Money)
+    price_model: Mapped[str | None] = mapped_column(String(200))
+    latency_ms: Mapped[float] = mapped_column(Float)
+    ttft_ms: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[int] = mapped_column(Integer)
+    error_type: Mapped[str | None] = mapped_column(String(64))
+    route_reason: Mapped[str | None] = mapped_column(String(200))
+    privacy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class AuditEntry(Base):
+    """One link of the hash chain: ``hash = sha256(prev_hash, seq, at, kind, subject, digest)``.
+
+    ``digest`` is the sha256 of the subject's canonical content: the ledger row for ``request``
+    entries, ``detail`` for admin events (``key.create``, ``key.revoke``)."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64), index=True)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's last link, one row (id 1); writers lock it, so appends are serialised across replicas."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ShadowResult(Base):
+    """One mirrored request (routing shadow traffic): the answer the client got and a candidate's answer
+    to the same request, with latency and cost, for ``crossroads eval --from-shadow``.
+
+    ``primary`` and ``shadow`` hold backend, upstream_model, location, status, error_type, latency_s,
+    usage, cost (a decimal string) and answer; the typed columns repeat what queries filter and sum on.
+    ``request`` is the body as the primary deployment received it (after the privacy guard)."""
+
+    __tablename__ = "shadow_results"
+    __table_args__ = (Index("ix_shadow_results_model_at", "model", "at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    request_id: Mapped[str] = mapped_column(String(64), index=True)
+    model: Mapped[str] = mapped_column(String(200))
+    endpoint: Mapped[str] = mapped_column(String(32))
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    primary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    shadow: Mapped[dict[str, Any]] = mapped_column(JSON)
+    primary_backend: Mapped[str] = mapped_column(String(200))
+    shadow_backend: Mapped[str] = mapped_column(String(200))
+    shadow_upstream_model: Mapped[str] = mapped_column(String(200))
+    shadow_status: Mapped[int | None] = mapped_column(Integer)
+    primary_latency_ms: Mapped[float | None] = mapped_column(Float)
+    shadow_latency_ms: Mapped[float | None] = mapped_column(Float)
+    primary_cost: Mapped[Decimal | None] = mapped_column(Money)
+    shadow_cost: Mapped[Decimal | None] = mapped_column(Money)
