@@ -1,0 +1,57 @@
+"""The detection engine: built-in table + user detectors + deny-lists (fast), and the NER model (slow).
+
+``Engine(config).scan(text, ner_types)`` is synchronous and used by the gateway stage (the NER part on
+worker threads) and by ``crossroads scan``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from crossroads.privacy.config import CustomDetector, PrivacyConfig
+from crossroads.privacy.detect import DenyListDetector, Detector, RegexDetector, Scanner, compile_pattern
+from crossroads.privacy.ner import NerDetector
+from crossroads.privacy.patterns import BUILTIN, Pattern
+from crossroads.privacy.spans import Span, resolve
+
+
+def _custom(detector: CustomDetector) -> Pattern:
+    name = detector.name or f"custom:{detector.entity_type}"
+    return Pattern(detector.entity_type, name, detector.pattern, detector.validator, detector.score)
+
+
+def fast_detectors(config: PrivacyConfig) -> list[Detector]:
+    custom = [compile_pattern(_custom(d), d.context) for d in config.detectors]
+    deny = [DenyListDetector(entity, terms) for entity, terms in config.deny_lists.items()]
+    return [RegexDetector([*(compile_pattern(p) for p in BUILTIN), *custom]), *deny]
+
+
+class Engine:
+    def __init__(self, config: PrivacyConfig) -> None:
+        self.config = config
+        self.fast = Scanner(fast_detectors(config), config.min_score)
+        self.ner: NerDetector | None = None
+
+    def load_ner(self) -> None:
+        if self.ner is None:
+            ner = self.config.ner
+            self.ner = NerDetector(ner.model, first_word=ner.sentence_start_names, cache_size=ner.cache_size)
+
+    def scan_fast(self, text: str) -> list[Span]:
+        return self.fast.scan(text)
+
+    def scan_ner(self, text: str, ner_types: frozenset[str]) -> list[Span]:
+        if not ner_types or not text.strip():
+            return []
+        if self.ner is None:
+            raise RuntimeError("the NER model is not loaded")
+        return self.ner.detect(text, ner_types)
+
+    def scan(self, text: str, ner_types: frozenset[str] = frozenset()) -> list[Span]:
+        return combine(self.scan_fast(text), self.scan_ner(text, ner_types), self.config.min_score)
+
+
+def combine(fast: Sequence[Span], ner: Sequence[Span], min_score: float) -> list[Span]:
+    """Identifiers and secrets win: a name the model finds inside one (an email's user part) is dropped."""
+    kept = [n for n in ner if not any(n.overlaps(f) for f in fast)]
+    return resolve([*fast, *kept], min_score)

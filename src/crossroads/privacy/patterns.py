@@ -1,0 +1,113 @@
+"""The built-in detectors for structured identifiers and secrets: a table, not code.
+
+Each row: entity type, detector name, regex, validator (see ``validators``), score, which regex group is
+the finding, what may not precede it, and an optional anchor (see ``ANCHORS``). Regexes start with a
+literal or a character class, never with ``\b`` or a look-behind, so the regex engine can skip ahead in C;
+the "not preceded by" test is the row's ``not_after`` instead.
+Secrets score above identifiers, identifiers above names, so the most specific finding wins an overlap.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    entity_type: str
+    name: str
+    regex: str
+    validator: str = "none"
+    score: float = 0.9
+    group: int = 0
+    flags: int = 0
+    not_after: str = ""  # characters that may not precede the finding ("w" = any word character)
+    extend_left: str = ""  # characters the finding extends over to the left of the match (email local part)
+    anchor: str = ""  # a name in ANCHORS: the regex runs only in windows around the anchor's matches
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """A cheap regex (one C-speed pass, shared by the rows that name it) marking where findings can be;
+    rows run only in ``[start - left, end + right]`` around its matches. ``lower``: run on lower-case text."""
+
+    regex: str
+    left: int
+    right: int
+    lower: bool = False
+
+
+ANCHORS = {
+    "digits": Anchor(r"\d[\d .()/+-]{5,}\d", left=12, right=12),
+    "colons": Anchor(r":[0-9A-Fa-f]{0,4}:", left=40, right=40),
+    "assignment": Anchor(r"pass|pwd|secret|token|api_?key", left=40, right=220, lower=True),
+    "azure": Anchor(r"azure|api-key|subscription-key", left=0, right=140, lower=True),
+}
+
+
+_KEY_VALUE = r"[\"']?\s*[:=]\s*[\"']?"
+
+STRUCTURED = [
+    Pattern("EMAIL_ADDRESS", "email", r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",
+            score=0.95, extend_left="w.%+-"),
+    Pattern("CREDIT_CARD", "credit_card", r"(?:\d[ -]?){12,18}\d(?![\d-])", "credit_card", 0.95,
+            not_after="w-", anchor="digits"),
+    Pattern("IBAN_CODE", "iban", r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b", "iban", 0.95,
+            not_after="w", anchor="digits"),
+    Pattern("US_SSN", "us_ssn", r"\d{3}([- ])\d{2}\1\d{4}(?![\d-])", "us_ssn", 0.9, not_after="w-", anchor="digits"),
+    Pattern("PHONE_NUMBER", "phone_international", r"\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}\d(?![\d-])",
+            "phone_number", 0.85, not_after="w+", anchor="digits"),
+    Pattern("PHONE_NUMBER", "phone_national", r"(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-])",
+            "phone_number", 0.8, not_after="w+.-", anchor="digits"),
+    Pattern("PHONE_NUMBER", "phone_uk", r"0[1-9]\d{1,3} \d{3,4} \d{3,4}(?![\w-])", "phone_number", 0.8,
+            not_after="w+.-", anchor="digits"),
+    Pattern("IP_ADDRESS", "ipv4", r"(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\w)", "ip_address", 0.85,
+            not_after="w.", anchor="digits"),
+    Pattern("IP_ADDRESS", "ipv6", r"(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![\w:])", "ipv6",
+            0.85, not_after="w:", anchor="colons"),
+    Pattern("URL_CREDENTIALS", "url_userinfo", r"://([^\s/:@]+:[^\s/@]+)@[^\s/]+", score=0.98,
+            group=1),
+    Pattern("URL", "url", r"https?://[^\s<>\"'`)\]]+[^\s<>\"'`)\].,;:!?]", score=0.6, not_after="w"),
+]  # fmt: skip
+
+SECRETS = [
+    Pattern("PRIVATE_KEY", "pem_private_key",
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----",
+            score=1.0, flags=re.S),
+    Pattern("SECRET_API_KEY", "aws_access_key_id", r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b", score=0.99, not_after="w"),
+    Pattern("SECRET_API_KEY", "aws_secret_access_key",
+            r"aws_?secret_?(?:access_?)?key" + _KEY_VALUE + r"([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])",
+            score=0.99, group=1, flags=re.I, anchor="assignment"),
+    Pattern("SECRET_API_KEY", "gcp_api_key", r"AIza[0-9A-Za-z_-]{35}(?![\w-])", score=0.99,
+            not_after="w"),
+    Pattern("SECRET_API_KEY", "gcp_private_key_id", r"\"private_key_id\"\s*:\s*\"([0-9a-f]{40})\"", score=0.99,
+            group=1),
+    Pattern("SECRET_API_KEY", "azure_storage_key", r"AccountKey=([A-Za-z0-9+/]{86}==)", score=0.99, group=1),
+    Pattern("SECRET_API_KEY", "azure_shared_access_key", r"SharedAccessKey=([A-Za-z0-9+/]{43}=)", score=0.99,
+            group=1),
+    Pattern("SECRET_API_KEY", "azure_api_key",
+            r"(?:azure[\w-]*key|api-key|ocp-apim-subscription-key)" + _KEY_VALUE + r"([0-9a-f]{32}|[A-Za-z0-9]{84})\b",
+            score=0.97, group=1, flags=re.I, anchor="azure"),
+    Pattern("SECRET_API_KEY", "github_token", r"(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})\b",
+            score=0.99, not_after="w"),
+    Pattern("SECRET_API_KEY", "gitlab_token", r"glpat-[A-Za-z0-9_-]{20}(?![\w-])", score=0.99,
+            not_after="w"),
+    Pattern("SECRET_API_KEY", "slack_token", r"xox[abposr]-[A-Za-z0-9-]{10,72}\b", score=0.99,
+            not_after="w"),
+    Pattern("SECRET_API_KEY", "slack_webhook",
+            r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+", score=0.99),
+    Pattern("SECRET_API_KEY", "anthropic_key", r"sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,120}(?![\w-])",
+            score=1.0, not_after="w-"),
+    Pattern("SECRET_API_KEY", "openai_key",
+            r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,200}(?![\w-])", score=0.98,
+            not_after="w-"),
+    Pattern("SECRET_API_KEY", "stripe_key", r"k_(?:live|test)_[A-Za-z0-9]{24,99}\b", score=0.99,
+            extend_left="rs", not_after="w"),
+    Pattern("JWT", "jwt", r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", "jwt", 0.99, not_after="w"),
+    Pattern("PASSWORD", "password_assignment",
+            r"\b(?:[a-z0-9]+_)*(?:password|passwd|pwd|pass|secret|token|api_?key)\b" + _KEY_VALUE
+            + r"([^\s\"',;`]{4,200})", "secret_value", 0.9, group=1, flags=re.I, anchor="assignment"),
+]  # fmt: skip
+
+BUILTIN = STRUCTURED + SECRETS

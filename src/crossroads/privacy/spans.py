@@ -1,0 +1,47 @@
+"""The plain value every detector returns, and how overlapping findings are resolved."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One finding: ``text[start:end]`` is an ``entity_type`` (Presidio's names, plus our secret types)."""
+
+    entity_type: str
+    start: int
+    end: int
+    score: float
+    detector: str
+
+    def overlaps(self, other: Span) -> bool:
+        return self.start < other.end and other.start < self.end
+
+    def as_dict(self, text: str | None = None) -> dict[str, Any]:
+        data = asdict(self)
+        if text is not None:
+            data["text"] = text[self.start : self.end]
+        return data
+
+
+def resolve(spans: Iterable[Span], min_score: float = 0.0) -> list[Span]:
+    """Non-overlapping spans in text order: the higher score wins an overlap, then the longer span."""
+    ranked = sorted(
+        (s for s in spans if s.score >= min_score and s.end > s.start),
+        key=lambda s: (-s.score, s.start - s.end, s.start),
+    )
+    kept: list[Span] = []
+    for span in ranked:
+        if not any(span.overlaps(k) for k in kept):
+            kept.append(span)
+    return sorted(kept, key=lambda s: s.start)
+
+
+def count_types(spans: Iterable[Span]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for span in spans:
+        counts[span.entity_type] = counts.get(span.entity_type, 0) + 1
+    return dict(sorted(counts.items()))

@@ -1,0 +1,64 @@
+"""Pseudonym mappings, in memory with a time to live. Values never leave this process and are never logged.
+
+A mapping belongs to one request, or to one conversation (the ``x-crossroads-conversation`` header,
+scoped by API key name so one key cannot read another's mapping). The same value gets the same
+placeholder in every message of the request or conversation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Mapping:
+    """value ⇄ placeholder for one request or conversation."""
+
+    forward: dict[tuple[str, str], str] = field(default_factory=dict)
+    reverse: dict[str, str] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+    expires: float = 0.0
+
+    def placeholder(self, entity_type: str, value: str) -> str:
+        known = self.forward.get((entity_type, value))
+        if known is not None:
+            return known
+        number = self.counters.get(entity_type, 0) + 1
+        self.counters[entity_type] = number
+        token = f"<{entity_type}_{number}>"
+        self.forward[(entity_type, value)] = token
+        self.reverse[token] = value
+        return token
+
+    def __repr__(self) -> str:  # never show values
+        return f"Mapping({len(self.reverse)} placeholders)"
+
+
+class Vault:
+    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self._mappings: dict[str, Mapping] = {}
+
+    def get(self, scope: str) -> Mapping:
+        """The live mapping for ``scope`` (a new one if none or expired); its time to live starts over."""
+        now = self.clock()
+        self._purge(now)
+        mapping = self._mappings.get(scope)
+        if mapping is None:
+            mapping = self._mappings[scope] = Mapping()
+        mapping.expires = now + self.ttl_s
+        return mapping
+
+    def drop(self, scope: str) -> None:
+        self._mappings.pop(scope, None)
+
+    def _purge(self, now: float) -> None:
+        expired = [scope for scope, m in self._mappings.items() if m.expires <= now]
+        for scope in expired:
+            del self._mappings[scope]
+
+    def __len__(self) -> int:
+        return len(self._mappings)
