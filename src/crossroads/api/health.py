@@ -1,6 +1,8 @@
-"""GET /health (the process is alive) and GET /ready (every backend can serve)."""
+"""GET /health (the process is alive) and GET /ready (every backend can serve; each deployment's breaker)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -22,5 +24,11 @@ async def ready(request: Request) -> Response:
     reasons = await gateway(request).readiness()
     backends = {name: {"ready": why is None, "reason": why} for name, why in reasons.items()}
     ok = all(why is None for why in reasons.values())
-    body = {"status": "ready" if ok else "not_ready", "backends": backends}
+    body = {"status": "ready" if ok else "not_ready", "backends": backends, "breakers": _breakers(request)}
     return json_response(body, status=200 if ok else 503)
+
+
+def _breakers(request: Request) -> dict[str, Any]:
+    """Each deployment's circuit breaker (closed, open, half_open) — informative; ``status`` is about backends."""
+    breakers = getattr(gateway(request).dispatcher, "breakers", None)
+    return breakers() if breakers is not None else {}

@@ -1,9 +1,12 @@
-"""crossroads models list."""
+"""crossroads models list: every model's deployments, whether each can serve, and its circuit breaker."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import urllib.error
+import urllib.request
+from typing import Any
 
 import click
 from rich.console import Console
@@ -12,6 +15,9 @@ from rich.table import Table
 from crossroads.cli.common import CONTEXT, config_option, settings_or_exit
 from crossroads.config import Settings
 from crossroads.gateway import Gateway
+from crossroads.routing import health
+
+COLUMNS = ("model", "aliases", "backend", "type", "location", "upstream", "status", "breaker")
 
 
 @click.group(context_settings=CONTEXT)
@@ -23,46 +29,97 @@ def models() -> None:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--no-check", is_flag=True, help="Do not load or contact backends.")
-def list_models(config_path: str | None, as_json: bool, no_check: bool) -> None:
-    """Every configured model, its backend, and whether it can serve now."""
+@click.option("--url", help="Read readiness and breaker state from a running gateway, e.g. http://127.0.0.1:8000.")
+def list_models(config_path: str | None, as_json: bool, no_check: bool, url: str | None) -> None:
+    """Every configured model and deployment, whether it can serve now, and its breaker state."""
     settings = settings_or_exit(config_path)
-    status = {} if no_check else asyncio.run(_readiness(settings))
-    rows = [_row(settings, name, status) for name in settings.models]
+    ready: dict[str, Any] = {}
+    if url:
+        ready = {**_remote(url), "live": True}
+    elif not no_check:
+        ready = asyncio.run(_readiness(settings))
+    rows = [row for name in settings.models for row in _rows(settings, name, ready)]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    table = Table("model", "aliases", "backend", "type", "location", "upstream", "status")
+    table = Table(*COLUMNS)
+    previous = None
     for row in rows:
-        table.add_row(*(str(row[k]) for k in ("model", "aliases", "backend", "type", "location", "upstream", "status")))
+        cells = [str(row[k]) for k in COLUMNS]
+        if row["model"] == previous:
+            cells[0] = cells[1] = ""  # the next deployment of the same group
+        elif row["strategy"]:
+            cells[0] = f"{row['model']} ({row['strategy']})"
+        previous = row["model"]
+        table.add_row(*cells)
     console = Console()
     if not console.is_terminal:
-        console.width = 160
+        console.width = 180
     console.print(table)
 
 
-async def _readiness(settings: Settings) -> dict[str, str | None]:
+async def _readiness(settings: Settings) -> dict[str, Any]:
+    """Start everything, ask each backend, and let one health check set the breakers."""
     gateway = Gateway(settings)
     await gateway.start()
     try:
-        return await gateway.readiness()
+        reasons = await gateway.readiness()
+        await health.check(gateway.dispatcher.registry.deployments.values(), 30.0)
+        backends = {name: {"ready": why is None, "reason": why} for name, why in reasons.items()}
+        return {"backends": backends, "breakers": gateway.dispatcher.breakers()}
     finally:
         await gateway.aclose()
 
 
-def _row(settings: Settings, name: str, status: dict[str, str | None]) -> dict[str, str]:
+def _remote(url: str) -> dict[str, Any]:
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/ready", timeout=10) as resp:
+            data: dict[str, Any] = json.loads(resp.read())
+    except urllib.error.HTTPError as exc:  # 503 still carries the body
+        data = json.loads(exc.read())
+    except (urllib.error.URLError, OSError) as exc:
+        raise click.ClickException(f"cannot read {url}/ready ({exc})") from None
+    return data
+
+
+def _rows(settings: Settings, name: str, ready: dict[str, Any]) -> list[dict[str, str]]:
     model = settings.models[name]
-    backend = settings.backends[model.backend]
-    if not status:
-        state = "not checked"
-    else:
-        why = status.get(model.backend)
-        state = "ready" if why is None else f"unavailable: {why}"
+    pairs = [(d.backend, d.upstream_model or name) for d in model.deployments] or [
+        (model.backend, model.upstream_model or name)
+    ]
+    return [_row(settings, name, backend, upstream, ready) for backend, upstream in pairs]
+
+
+def _row(settings: Settings, name: str, backend: str, upstream: str, ready: dict[str, Any]) -> dict[str, str]:
+    model = settings.models[name]
+    config = settings.backends[backend]
     return {
         "model": name,
+        "strategy": model.strategy if model.deployments else "",
         "aliases": ", ".join(model.aliases) or "-",
-        "backend": model.backend,
-        "type": backend.type,
-        "location": backend.location,
-        "upstream": model.upstream_model or name,
-        "status": state,
+        "backend": backend,
+        "type": config.type,
+        "location": config.location,
+        "upstream": upstream,
+        "status": _status(ready, backend),
+        "breaker": _breaker(ready, f"{backend}:{upstream}"),
     }
+
+
+def _status(ready: dict[str, Any], backend: str) -> str:
+    if not ready:
+        return "not checked"
+    entry = ready.get("backends", {}).get(backend) or {}
+    return "ready" if entry.get("ready") else f"unavailable: {entry.get('reason')}"
+
+
+def _breaker(ready: dict[str, Any], key: str) -> str:
+    """e.g. ``closed``, ``open (3 failures in 30s; probe in 12s)``, ``open (health check)``."""
+    entry = ready.get("breakers", {}).get(key)
+    if not entry:
+        return "-"
+    if entry["state"] != "open":
+        return str(entry["state"])
+    why = str(entry.get("reason") or "").split(":")[0]
+    probe = entry.get("retry_in_s")
+    return f"open ({why}; probe in {probe:.0f}s)" if ready.get("live") and probe is not None else f"open ({why})"

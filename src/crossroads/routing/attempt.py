@@ -1,0 +1,135 @@
+"""One attempt on one deployment: send (or open a stream up to its first chunk) under a time limit,
+keep the deployment's load, latency and breaker up to date, and write the attempt's record.
+
+An attempt record (``call.facts["attempts"]`` entries): backend, upstream_model, status, error_type,
+latency_s, usage, cost, used — plus ``rejected`` when a cascade validator turned the answer down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, TypeVar
+
+from crossroads.backends.base import Body, Endpoint
+from crossroads.errors import CrossroadsError, GatewayTimeout
+from crossroads.routing.deployment import Deployment
+from crossroads.routing.retry import counts_against, retry_after
+
+Record = dict[str, Any]
+T = TypeVar("T")
+
+
+def new_record(d: Deployment) -> Record:
+    return {
+        "backend": d.backend.name,
+        "upstream_model": d.upstream,
+        "status": None,
+        "error_type": None,
+        "latency_s": None,
+        "usage": None,
+        "cost": None,
+        "used": False,
+    }
+
+
+def succeeded(d: Deployment, record: Record, began: float, usage: Any = None) -> None:
+    elapsed = time.perf_counter() - began
+    d.observe(elapsed)
+    d.breaker.success()
+    record.update(status=200, latency_s=round(elapsed, 6))
+    if usage is not None:
+        record.update(usage=usage, cost=d.cost(usage))
+
+
+def failed(d: Deployment, record: Record, began: float, exc: CrossroadsError) -> None:
+    record.update(status=exc.status, error_type=exc.code or exc.type, latency_s=round(time.perf_counter() - began, 6))
+    wait = retry_after(exc)
+    if wait is not None:
+        record["retry_after"] = wait
+    if exc.status == 429 and wait is not None:
+        d.breaker.open(wait, f"rate limited, Retry-After {wait:g}s")
+    elif counts_against(exc):
+        d.breaker.failure(f"{exc.status} {exc.code or exc.type}")
+    else:
+        d.breaker.success()  # the upstream answered: it is up, the request was wrong
+
+
+async def _within(work: Awaitable[T], timeout: float | None) -> T:
+    if timeout is None:  # the common case: the backend's own timeouts apply, no timer to arm
+        return await work
+    async with asyncio.timeout(timeout):
+        return await work
+
+
+def _timed_out(d: Deployment, seconds: float | None) -> GatewayTimeout:
+    return GatewayTimeout(f"Backend '{d.backend.name}' did not answer within the attempt limit ({seconds}s).")
+
+
+async def send(d: Deployment, endpoint: Endpoint, body: Body, record: Record, timeout: float | None) -> Body:
+    began = time.perf_counter()
+    d.inflight += 1
+    try:
+        answer = await _within(d.backend.send(endpoint, body), timeout)
+    except TimeoutError:
+        exc = _timed_out(d, timeout)
+        failed(d, record, began, exc)
+        raise exc from None
+    except CrossroadsError as exc:
+        failed(d, record, began, exc)
+        raise
+    except asyncio.CancelledError:
+        d.breaker.probing = False  # a probe the client abandoned proves nothing
+        raise
+    finally:
+        d.inflight -= 1
+    succeeded(d, record, began, answer.get("usage"))
+    return answer
+
+
+async def open_stream(
+    d: Deployment, endpoint: Endpoint, body: Body, record: Record, timeout: float | None
+) -> AsyncIterator[Body]:
+    """The stream with its first chunk already received; a failure before it raises here."""
+    began = time.perf_counter()
+    chunks = d.backend.stream(endpoint, body)
+    d.inflight += 1
+    try:
+        first = await _within(anext(chunks, None), timeout)
+    except BaseException as exc:
+        d.inflight -= 1
+        await _close(chunks)
+        error = _timed_out(d, timeout) if isinstance(exc, TimeoutError) else exc
+        if isinstance(error, CrossroadsError):
+            failed(d, record, began, error)
+            raise error from None
+        raise
+    return _tracked(d, record, began, first, chunks)
+
+
+async def _tracked(
+    d: Deployment, record: Record, began: float, first: Body | None, rest: AsyncIterator[Body]
+) -> AsyncIterator[Body]:
+    usage = None
+    try:
+        if first is not None:
+            usage = first.get("usage") or usage
+            yield first
+        async for chunk in rest:
+            usage = chunk.get("usage") or usage
+            yield chunk
+    except CrossroadsError as exc:
+        failed(d, record, began, exc)
+        raise
+    else:
+        succeeded(d, record, began, usage)
+    finally:
+        d.inflight -= 1
+        await _close(rest)
+
+
+async def _close(chunks: AsyncIterator[Body]) -> None:
+    aclose = getattr(chunks, "aclose", None)
+    if aclose is not None:
+        await aclose()

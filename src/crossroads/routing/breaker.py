@@ -1,0 +1,75 @@
+"""A circuit breaker per deployment.
+
+    closed ──(N failures within the window)──► open ──(cooldown passed)──► half_open
+      ▲                                          ▲                             │ one probe request
+      └────────────────── success ───────────────┴────────── failure ──────────┘
+
+A 429 with ``Retry-After`` (or a failed health check) opens it for that long: a cooldown. The event
+loop runs one request step at a time, so the state needs no lock; the happy path reads two fields.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from crossroads.routing.config import BreakerConfig
+
+CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
+
+
+class Breaker:
+    __slots__ = ("config", "failures", "open_until", "probing", "reason", "state")
+
+    def __init__(self, config: BreakerConfig) -> None:
+        self.config = config
+        self.state = CLOSED
+        self.failures: deque[float] = deque()
+        self.open_until = 0.0
+        self.probing = False
+        self.reason: str | None = None
+
+    def allows(self, now: float) -> bool:
+        """May a request go to this deployment now? In half-open, only one probe at a time."""
+        if self.state == CLOSED or not self.config.enabled:
+            return True
+        if self.state == OPEN and now >= self.open_until:
+            self.state, self.probing = HALF_OPEN, False
+        if self.state == HALF_OPEN and not self.probing:
+            self.probing = True
+            return True
+        return False
+
+    def success(self) -> None:
+        if self.state != CLOSED or self.failures:
+            self.state, self.probing, self.reason = CLOSED, False, None
+            self.failures.clear()
+
+    def failure(self, reason: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        if self.state == HALF_OPEN:
+            self.open(self.config.cooldown, f"probe failed: {reason}", now)
+            return
+        self.failures.append(now)
+        while self.failures and self.failures[0] < now - self.config.window:
+            self.failures.popleft()
+        if len(self.failures) >= self.config.failures:
+            self.open(self.config.cooldown, f"{len(self.failures)} failed in {self.config.window:g}s: {reason}", now)
+
+    def open(self, seconds: float, reason: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        self.state, self.probing, self.reason = OPEN, False, reason
+        self.open_until = max(self.open_until, now + seconds)
+
+    def retry_in(self, now: float) -> float | None:
+        return max(0.0, self.open_until - now) if self.state == OPEN else None
+
+    def status(self, now: float | None = None) -> dict[str, object]:
+        now = time.monotonic() if now is None else now
+        retry = self.retry_in(now)
+        return {
+            "state": self.state if self.config.enabled else "disabled",
+            "failures": len(self.failures),
+            "retry_in_s": None if retry is None else round(retry, 3),
+            "reason": self.reason,
+        }

@@ -1,0 +1,87 @@
+"""The router: serve a call from its model group — strategy order, fallbacks, retries with backoff,
+circuit breakers, time limits, cascade and shadow — and say why in headers and ``call.facts``.
+
+``send`` opens an answer, ``stream`` opens a stream up to its first chunk (so a stream falls back only
+before anything reached the client; later errors end it with an error event); ``loop.Loop`` tries the
+candidates. Candidates come from ``plan.candidates``, which never lists a hosted deployment for a call
+that must stay local — every retry, fallback, cascade step, judge call and shadow mirror obeys that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from random import Random
+from typing import Any
+
+from crossroads.backends.base import Backend, Body, Endpoint
+from crossroads.config import Settings
+from crossroads.pipeline.call import Call
+from crossroads.routing import attempt, status
+from crossroads.routing.cascade import Cascade
+from crossroads.routing.deployment import Deployment
+from crossroads.routing.groups import build_groups
+from crossroads.routing.loop import Loop, Served
+from crossroads.routing.shadow import LazySink, Shadower, ShadowSink
+from crossroads.routing.streams import watched
+
+
+class Router:
+    def __init__(
+        self,
+        settings: Settings,
+        backends: Mapping[str, Backend],
+        *,
+        rng: Random | None = None,
+        shadow_sink: ShadowSink | None = None,
+    ) -> None:
+        self.settings = settings
+        self.retry = settings.routing.retry
+        self.rng = rng or Random()
+        self.groups, self.registry = build_groups(settings, backends)
+        self.cascade = Cascade(self.groups, self._judge)
+        self.loop = Loop(self.retry, self.groups, self.cascade, self.rng)
+        sink = shadow_sink or LazySink(settings)
+        self.shadower = Shadower(sink, settings.routing.shadow_max_in_flight, self.rng, self.retry.attempt_timeout)
+
+    def breakers(self) -> dict[str, dict[str, Any]]:
+        return status.breakers(self.groups)
+
+    async def send(self, call: Call) -> Body:
+        group = self.groups[call.model]
+        served = await self.loop.route(call, group, _open_answer)
+        if group.shadows:
+            self._mirror(call, served, self.cascade.text(served.result))
+        return served.result
+
+    async def stream(self, call: Call) -> AsyncIterator[Body]:
+        group = self.groups[call.model]
+        served = await self.loop.route(call, group, _open_stream)
+        if not group.shadows:
+            return served.result
+        return watched(served.result, lambda text: self._mirror(call, served, text))
+
+    def _mirror(self, call: Call, served: Served[Any], answer: str) -> None:
+        primary = {**served.record, "location": served.deployment.location}
+        self.shadower.mirror(call, self.groups[call.model], call.body, primary, answer)
+
+    async def _judge(self, call: Call, model: str, prompt: str) -> str:
+        body = {"model": model, "messages": [{"role": "user", "content": prompt}], "max_tokens": 8, "temperature": 0}
+        public = self.settings.resolve(model) or model
+        nested = Call(Endpoint.CHAT, body, public, local_only=call.local_only)
+        try:
+            answer = await self.send(nested)
+        finally:  # the judge's cost belongs to the call it judged
+            call.facts["attempts"] += [
+                {**r, "purpose": "judge", "used": False} for r in nested.facts.get("attempts", ())
+            ]
+        return self.cascade.text(answer)
+
+
+async def _open_answer(d: Deployment, call: Call, body: Body, record: attempt.Record, timeout: float | None) -> Body:
+    return await attempt.send(d, call.endpoint, body, record, timeout)
+
+
+async def _open_stream(
+    d: Deployment, call: Call, body: Body, record: attempt.Record, timeout: float | None
+) -> AsyncIterator[Body]:
+    return await attempt.open_stream(d, call.endpoint, body, record, timeout)

@@ -1,0 +1,145 @@
+"""Shadow traffic: mirror a sampled share of a model's requests to candidate deployments, after the
+client's answer is on its way, and store both answers with their latency and cost for the lab
+(``crossroads eval --from-shadow``).
+
+The mirror runs as a background task (never awaited by the request); at most ``max_in_flight`` run at
+once, more are skipped. A sensitive request — pinned local, or one the guard found entities in — is
+mirrored only to self-hosted candidates. Records go to a ``ShadowSink``; the default appends JSON lines.
+
+A record: ts, request_id, model, endpoint, sensitive, request (the body as the primary received it,
+after the privacy guard), primary and shadow (each: backend, upstream_model, location, status,
+error_type, latency_s, usage, cost, answer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from random import Random
+from typing import Any, Protocol
+
+import orjson
+
+from crossroads.backends.base import Body
+from crossroads.errors import CrossroadsError
+from crossroads.pipeline.call import Call
+from crossroads.routing import attempt
+from crossroads.routing.deployment import Deployment
+from crossroads.routing.groups import Group, Shadow
+from crossroads.routing.validators import answer_text
+
+log = logging.getLogger("crossroads.routing.shadow")
+DEFAULT_LOG = "crossroads-shadow.jsonl"
+DRAIN_SECONDS = 5.0
+
+
+class ShadowSink(Protocol):
+    async def write(self, record: dict[str, Any]) -> None: ...
+
+
+class JsonlSink:
+    """Appends one JSON object per line (money as exact decimal strings); the file is created on first write."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    async def write(self, record: dict[str, Any]) -> None:
+        line = orjson.dumps(record, default=str) + b"\n"
+        await asyncio.to_thread(self._append, line)
+
+    def _append(self, line: bytes) -> None:
+        with self.path.open("ab") as file:
+            file.write(line)
+
+
+def sensitive(call: Call) -> bool:
+    privacy = call.facts.get("privacy")
+    entities = privacy.get("entities") if isinstance(privacy, dict) else None
+    return call.local_only or bool(entities)
+
+
+class Shadower:
+    def __init__(self, sink: ShadowSink, max_in_flight: int, rng: Random, timeout: float | None = None) -> None:
+        self.sink, self.max_in_flight, self.rng, self.timeout = sink, max_in_flight, rng, timeout
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def chosen(self, call: Call, group: Group) -> list[Shadow]:
+        keep_local = sensitive(call)
+        return [
+            s
+            for s in group.shadows
+            if self.rng.random() < s.sample and not (keep_local and s.deployment.location != "local")
+        ]
+
+    def mirror(self, call: Call, group: Group, body: Body, primary: dict[str, Any], answer: str) -> None:
+        for target in self.chosen(call, group):
+            if len(self.tasks) >= self.max_in_flight:
+                log.debug("shadow skipped: %d mirrors already running", len(self.tasks))
+                return
+            task = asyncio.create_task(self._run(call, target.deployment, body, primary, answer))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _run(self, call: Call, d: Deployment, body: Body, primary: dict[str, Any], answer: str) -> None:
+        mirrored = {k: v for k, v in body.items() if k not in ("stream", "stream_options")}
+        record = attempt.new_record(d)
+        reply: Body | None = None
+        try:
+            reply = await attempt.send(d, call.endpoint, {**mirrored, "model": d.upstream}, record, self.timeout)
+        except CrossroadsError as exc:
+            log.info("shadow %s failed: %s", d.key, exc.message)
+        shadow = {**record, "location": d.location, "answer": None if reply is None else answer_text(reply)}
+        try:
+            await self.sink.write(self._record(call, body, {**primary, "answer": answer}, shadow))
+        except Exception:  # a background task: nobody else would see it
+            log.exception("shadow record for %s not stored", call.request_id)
+
+    def _record(self, call: Call, body: Body, primary: dict[str, Any], shadow: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ts": time.time(),
+            "request_id": call.request_id,
+            "model": call.model,
+            "endpoint": call.endpoint.value,
+            "sensitive": sensitive(call),
+            "request": body,
+            "primary": {k: v for k, v in primary.items() if k != "used"},
+            "shadow": {k: v for k, v in shadow.items() if k != "used"},
+        }
+
+    async def drain(self) -> None:
+        """Let running mirrors finish (up to a few seconds), then cancel the rest."""
+        if not self.tasks:
+            return
+        _, pending = await asyncio.wait(set(self.tasks), timeout=DRAIN_SECONDS)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Drain, then release the sink (a store engine)."""
+        await self.drain()
+        close = getattr(self.sink, "aclose", None)
+        if close is not None:
+            await close()
+
+
+class LazySink:
+    """Picks the sink (store or JSONL) at the first record: building a router touches no disk or database."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.sink: ShadowSink | None = None
+
+    async def write(self, record: dict[str, Any]) -> None:
+        if self.sink is None:
+            from crossroads.routing.shadow_store import sink_for
+
+            self.sink = sink_for(self.settings)
+        await self.sink.write(record)
+
+    async def aclose(self) -> None:
+        close = getattr(self.sink, "aclose", None)
+        if close is not None:
+            await close()

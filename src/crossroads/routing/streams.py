@@ -1,0 +1,45 @@
+"""Small helpers over chunk streams: read one whole, replay it, watch it to its end."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from crossroads.backends.base import Body
+
+
+async def drain(chunks: AsyncIterator[Body]) -> list[Body]:
+    return [chunk async for chunk in chunks]
+
+
+async def replay(chunks: list[Body]) -> AsyncIterator[Body]:
+    for chunk in chunks:
+        yield chunk
+
+
+def chunk_text(chunk: Body) -> str:
+    choices = chunk.get("choices") or ()
+    if not choices or not isinstance(choices[0], dict):
+        return ""
+    choice: dict[str, Any] = choices[0]
+    delta = choice.get("delta")
+    if isinstance(delta, dict):
+        return str(delta.get("content") or "")
+    return str(choice.get("text") or "")
+
+
+def chunks_text(chunks: list[Body]) -> str:
+    return "".join(chunk_text(c) for c in chunks)
+
+
+def usage_of(chunks: list[Body]) -> Any:
+    return next((c["usage"] for c in reversed(chunks) if c.get("usage")), None)
+
+
+async def watched(chunks: AsyncIterator[Body], on_end: Callable[[str], None]) -> AsyncIterator[Body]:
+    """Pass every chunk on; when the stream ends cleanly, call ``on_end`` with its text."""
+    parts: list[str] = []
+    async for chunk in chunks:
+        parts.append(chunk_text(chunk))
+        yield chunk
+    on_end("".join(parts))
