@@ -1,0 +1,99 @@
+"""Statistics for eval runs: percentile-bootstrap intervals (fixed seed), win rates and the sign test.
+
+* ``bootstrap_mean``: mean of per-case values with a 95% percentile-bootstrap interval. The seed is
+  fixed so a rerun of the same data prints the same interval.
+* ``compare_pairs``: per-case outcomes of model A against model B -> wins, losses, ties; the win rate
+  is wins / (wins + losses) with an exact (Clopper-Pearson) interval, and the two-sided sign test
+  (exact binomial, ties dropped) says whether A and B differ. Below ``ALPHA`` is "significant".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.stats import binomtest
+
+from crossroads.lab.eval.result import Estimate, Pairwise
+
+SEED = 20261127
+RESAMPLES = 2000
+ALPHA = 0.05
+
+
+def bootstrap_mean(values: Sequence[float], *, seed: int = SEED, resamples: int = RESAMPLES) -> Estimate:
+    """Mean of ``values`` with a 95% percentile-bootstrap interval (None when empty)."""
+    data = np.asarray(values, dtype=float)
+    if data.size == 0:
+        return Estimate(value=None, n=0)
+    mean = float(data.mean())
+    if np.all(data == data[0]):
+        return Estimate(value=mean, low=mean, high=mean, n=int(data.size))
+    rng = np.random.default_rng(seed)
+    means = data[rng.integers(0, data.size, size=(resamples, data.size))].mean(axis=1)
+    low, high = np.quantile(means, [0.025, 0.975])
+    return Estimate(value=mean, low=float(low), high=float(high), n=int(data.size))
+
+
+def pass_rate(passed: Sequence[bool]) -> Estimate:
+    """Share of passes: bootstrap interval, or the exact one when every case agrees (the bootstrap's
+    would be a single point, e.g. 100% [100%, 100%] from 5 of 5, which overstates the certainty)."""
+    values = [float(p) for p in passed]
+    if not values or 0 < sum(values) < len(values):
+        return bootstrap_mean(values)
+    return exact_rate(int(sum(values)), len(values))
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else None
+
+
+def sign_test(wins: int, losses: int) -> float:
+    """Two-sided exact binomial test of wins vs losses against 50/50 (1.0 when nothing was decided)."""
+    if wins + losses == 0:
+        return 1.0
+    return float(binomtest(wins, wins + losses, 0.5).pvalue)
+
+
+def exact_rate(successes: int, trials: int) -> Estimate:
+    """successes / trials with the exact (Clopper-Pearson) 95% interval."""
+    if trials == 0:
+        return Estimate(value=None, n=0, method="exact")
+    ci = binomtest(successes, trials, 0.5).proportion_ci(confidence_level=0.95, method="exact")
+    return Estimate(value=successes / trials, low=float(ci.low), high=float(ci.high), n=trials, method="exact")
+
+
+def win_rate(wins: int, losses: int) -> Estimate:
+    return exact_rate(wins, wins + losses)
+
+
+def compare_pairs(
+    a: str, b: str, outcomes: Sequence[int], method: str, diffs: Sequence[float] | None = None
+) -> Pairwise:
+    """``outcomes`` holds +1 (A better), -1 (B better) or 0 (tie) per case; ``diffs`` the per-case
+    score differences when the comparison is on a score (their mean gets a paired bootstrap CI)."""
+    wins = sum(1 for o in outcomes if o > 0)
+    losses = sum(1 for o in outcomes if o < 0)
+    ties = len(outcomes) - wins - losses
+    p = sign_test(wins, losses)
+    rate = win_rate(wins, losses)
+    delta = bootstrap_mean(list(diffs) if diffs is not None else [float(o) for o in outcomes])
+    result = Pairwise(
+        a=a, b=b, method=method, wins=wins, losses=losses, ties=ties, win_rate=rate, p_value=p, mean_difference=delta
+    )
+    result.significant = p < ALPHA
+    result.statement = statement(result)
+    return result
+
+
+def statement(p: Pairwise) -> str:
+    """One sentence a reader can act on, saying plainly when the difference is not significant."""
+    counts = f"{p.a} wins {p.wins}, loses {p.losses}, ties {p.ties} ({p.method})"
+    if p.win_rate.value is None:
+        return f"{counts}: every case tied — no difference measured (not significant)."
+    rate = f"win rate {p.win_rate.value:.0%} [{p.win_rate.low:.0%}, {p.win_rate.high:.0%}]"
+    if not p.significant:
+        verdict = f"not significant — this suite cannot tell {p.a} and {p.b} apart"
+        return f"{counts}; {rate}, sign test p={p.p_value:.3g}: {verdict}."
+    better = p.a if p.wins > p.losses else p.b
+    return f"{counts}; {rate}, sign test p={p.p_value:.3g}: {better} is better (significant at {ALPHA:.0%})."
