@@ -40,6 +40,7 @@ lint: install-test
 	$(BIN)/ruff format src tests $(wildcard benchmarks)
 
 bench: install-test
+	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python benchmarks/gateway_overhead.py
 	$(BIN)/python benchmarks/embedded_throughput.py
 

@@ -15,6 +15,17 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from crossroads.errors import ConfigError
+from crossroads.metering.config import MeteringConfig
+from crossroads.privacy.config import PrivacyConfig
+from crossroads.routing.config import (
+    CascadeConfig,
+    DeploymentConfig,
+    RoutingConfig,
+    ShadowTarget,
+    Strategy,
+    cross_check,
+    group_backend,
+)
 
 CONFIG_ENV = "CROSSROADS_CONFIG"
 
@@ -83,10 +94,22 @@ BackendConfig = Annotated[
 
 
 class ModelConfig(_Strict):
-    backend: str = Field(description="name of a backend under 'backends'")
+    """One public model: a plain ``backend:``, or a group of ``deployments`` (see ``crossroads.routing``)."""
+
+    backend: str = Field(description="name of a backend under 'backends' (a group: its first deployment's)")
     upstream_model: str | None = Field(None, description="name the backend knows (Azure: the deployment)")
     aliases: list[str] = Field(default_factory=list)
     owned_by: str | None = None
+    deployments: list[DeploymentConfig] = Field(default_factory=list, description="a group: where it may be served")
+    strategy: Strategy = "priority"
+    fallbacks: list[str] = Field(default_factory=list, description="models tried when every deployment failed")
+    cascade: CascadeConfig | None = None
+    shadow: list[ShadowTarget] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _group_backend(cls, data: Any) -> Any:
+        return group_backend(data)
 
 
 class ServerConfig(_Strict):
@@ -99,6 +122,9 @@ class Settings(_Strict):
     server: ServerConfig = ServerConfig()
     backends: dict[str, BackendConfig] = Field(default_factory=dict)
     models: dict[str, ModelConfig] = Field(default_factory=dict)
+    privacy: PrivacyConfig | None = Field(None, description="the privacy guard; absent: requests pass untouched")
+    routing: RoutingConfig = RoutingConfig()
+    metering: MeteringConfig = MeteringConfig()
     source: str | None = Field(None, exclude=True, description="where these settings came from")
 
     def upstream_name(self, public: str) -> str:
@@ -173,7 +199,7 @@ def _cross_check(raw: dict[str, Any]) -> list[str]:
             if name in seen and seen[name] != public:
                 problems.append(f"models.{public}.aliases: '{name}' is already used by model '{seen[name]}'")
             seen.setdefault(name, public)
-    return problems
+    return problems + cross_check(raw)
 
 
 _SECRET_KEYS = {"api_key", "key", "password", "token", "secret"}

