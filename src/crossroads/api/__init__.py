@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,21 +10,25 @@ from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 
 from crossroads import __version__
-from crossroads.api import embeddings, generation, health, models
+from crossroads.api import admin, embeddings, generation, health, metrics, models
 from crossroads.api.responses import handle_crossroads_error, handle_http_error, handle_unexpected
 from crossroads.config import Settings, default_settings
 from crossroads.errors import CrossroadsError
 from crossroads.gateway import Gateway
 
-ROUTERS = (generation.router, embeddings.router, models.router, health.router)
+ROUTERS = (generation.router, embeddings.router, models.router, health.router, metrics.router, admin.router)
 
 
-def create_app(settings: Settings | None = None, gateway: Gateway | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, gateway: Gateway | None = None, *, freeze_gc: bool = False) -> FastAPI:
+    """``freeze_gc``: once started, keep every object that exists then out of later garbage collections
+    (for a process that only serves this app, like ``crossroads serve``; see ``_freeze_startup_objects``)."""
     gw = gateway or Gateway(settings or default_settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await gw.start()
+        if freeze_gc:
+            _freeze_startup_objects()
         try:
             yield
         finally:
@@ -37,3 +42,14 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
     app.add_exception_handler(HTTPException, handle_http_error)
     app.add_exception_handler(Exception, handle_unexpected)
     return app
+
+
+def _freeze_startup_objects() -> None:
+    """Move the objects of startup (imported modules, loaded models: 130,000 to 450,000) out of the collector's way.
+
+    Otherwise every full collection walks them all and stops the event loop: 70-80 ms with the openai_compat
+    backend alone, about every 2,000 requests under load — the gateway's worst latency — and several
+    times that with torch loaded. Frozen, a full collection takes about 1 ms.
+    """
+    gc.collect()
+    gc.freeze()

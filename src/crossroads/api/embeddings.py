@@ -6,13 +6,13 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from crossroads.api.deps import checked_body, gateway
+from crossroads.api.deps import RawRoute, checked_body, gateway
 from crossroads.api.generation import _openapi
 from crossroads.api.responses import json_response
 from crossroads.api.schemas import EmbeddingRequest
 from crossroads.backends import Endpoint
 
-router = APIRouter()
+router = APIRouter(route_class=RawRoute)
 
 
 @router.post("/v1/embeddings", openapi_extra=_openapi(EmbeddingRequest), tags=["openai"])

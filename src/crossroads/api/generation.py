@@ -9,12 +9,12 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from crossroads.api.deps import checked_body, gateway
+from crossroads.api.deps import RawRoute, checked_body, gateway
 from crossroads.api.responses import json_response, sse_response
 from crossroads.api.schemas import ChatCompletionRequest, CompletionRequest
 from crossroads.backends import Endpoint
 
-router = APIRouter()
+router = APIRouter(route_class=RawRoute)
 REF = "#/components/schemas/{model}"
 
 
