@@ -1,4 +1,6 @@
-"""crossroads eval run | show | compare | suites | quant — quality, cost and latency of models on your prompts."""
+"""crossroads eval run | show | compare | suites | quant — quality, cost and latency of models on your prompts.
+
+``eval run --from-shadow`` compares recorded shadow traffic instead of a suite (lab/eval/from_shadow.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crossroads.cli.common import CONTEXT, config_option, fail, settings_or_exit
+from crossroads.cli.usage_cmd import _since
 from crossroads.config import Settings
 from crossroads.errors import ConfigError, CrossroadsError
 from crossroads.lab.eval.cache import ResponseCache
@@ -60,9 +63,27 @@ def eval() -> None:
 
 
 @eval.command("run", context_settings=CONTEXT)
-@click.argument("suite")
+@click.argument("suite", required=False)
 @click.option(
-    "--models", "-m", required=True, help="Comma-separated model names from the config, e.g. smollm2,gpt-4o-mini."
+    "--models",
+    "--model",
+    "-m",
+    "models",
+    help="Comma-separated model names from the config, e.g. smollm2,gpt-4o-mini (--from-shadow: the one mirrored).",
+)
+@click.option(
+    "--from-shadow",
+    "from_shadow",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[DB_URL|FILE]",
+    help="Compare recorded shadow traffic instead of running a suite: a database URL or JSONL file "
+    "(default: where --config's gateway writes them).",
+)
+@click.option("--since", callback=_since, help="--from-shadow: only records since a UTC date or an age (12h, 7d).")
+@click.option(
+    "--skip-sensitive", is_flag=True, help="--from-shadow with a hosted --judge: do not judge sensitive records."
 )
 @config_option
 @click.option("--judge", help="A configured model that grades every answer (rubric) and compares models pairwise.")
@@ -76,7 +97,7 @@ def eval() -> None:
 )
 @click.option("--max-tokens", type=click.IntRange(1), help="Override the suite's max_tokens.")
 @click.option("--temperature", type=click.FloatRange(0, 2), help="Override the suite's temperature.")
-@click.option("--limit", type=click.IntRange(1), help="Only the first N cases.")
+@click.option("--limit", type=click.IntRange(1), help="Only the first N cases (--from-shadow: the newest N records).")
 @click.option(
     "--concurrency", type=click.IntRange(1, 256), default=4, show_default=True, help="Requests in flight per backend."
 )
@@ -94,8 +115,12 @@ def eval() -> None:
 )
 @RUNS_DIR
 @click.option("--cases", "show_cases", is_flag=True, help="Also print every case.")
-def run(suite: str, models: str, config_path: str | None, **opts: Any) -> None:
-    """Run SUITE (a .jsonl/.yaml file or a starter suite name) against every model of --models."""
+def run(suite: str | None, models: str | None, config_path: str | None, **opts: Any) -> None:
+    """Run SUITE (a .jsonl/.yaml file or a starter suite name) against every model of --models.
+
+    With --from-shadow, compare instead what the gateway's shadow traffic recorded: the answer each
+    client got and each mirrored candidate's, per request (latency, cost, errors; quality with --judge).
+    """
     from crossroads.lab.eval.cache import NoCache
     from crossroads.lab.eval.html import render_html
     from crossroads.lab.eval.pricing import catalog_prices
@@ -103,6 +128,16 @@ def run(suite: str, models: str, config_path: str | None, **opts: Any) -> None:
     from crossroads.lab.eval.session import evaluate
     from crossroads.lab.eval.store import runs_dir
 
+    if opts["from_shadow"] is not None:
+        _from_shadow(suite, models, config_path, opts)
+        return
+    if suite is None:
+        raise click.UsageError("Missing argument 'SUITE' (or pass --from-shadow).")
+    if not models:
+        raise click.UsageError("Missing option '--models' / '-m'.")
+    shadow_only = [f"--{k.replace('_', '-')}" for k in ("since", "skip_sensitive") if opts[k]]
+    if shadow_only:
+        raise click.UsageError(f"{', '.join(shadow_only)} only applies with --from-shadow.")
     settings = settings_or_exit(config_path)
     try:
         loaded, options = _plan(settings, suite, models, opts)
@@ -118,6 +153,58 @@ def run(suite: str, models: str, config_path: str | None, **opts: Any) -> None:
     }
     console = _console()
     result = _execute(console, cache, lambda bar: evaluate(settings, loaded, options, tracker=bar, **config))
+    path = result.save(runs_dir(opts["runs_dir"]) / f"{result.run_id}.json")
+    html = path.with_suffix(".html")
+    html.write_text(render_html(result), encoding="utf-8")
+    print_run(result, console, cases=opts["show_cases"])
+    console.print(f"saved {path} and {html}")
+
+
+SUITE_ONLY = {
+    "rubric": "--rubric",
+    "no_pairwise_judge": "--no-pairwise-judge",
+    "completion_models": "--completion",
+    "max_tokens": "--max-tokens",
+    "temperature": "--temperature",
+    "no_similarity": "--no-similarity",
+    "price_files": "--prices",
+}
+
+
+def _from_shadow(suite: str | None, models: str | None, config_path: str | None, opts: dict[str, Any]) -> None:
+    """``eval run --from-shadow``: recorded shadow traffic as a run (JSON + HTML), printed."""
+    from crossroads.lab.eval.cache import NoCache
+    from crossroads.lab.eval.from_shadow import ShadowOptions, shadow_run
+    from crossroads.lab.eval.html import render_html
+    from crossroads.lab.eval.render import print_run
+    from crossroads.lab.eval.session import check_models
+    from crossroads.lab.eval.shadow_source import load_shadow
+    from crossroads.lab.eval.store import runs_dir
+
+    if suite is not None:
+        raise click.UsageError(f"--from-shadow reads recorded requests; drop the suite {suite!r}.")
+    unused = [flag for key, flag in SUITE_ONLY.items() if opts[key]]
+    if unused:
+        raise click.UsageError(f"{', '.join(unused)} applies to suites, not to --from-shadow.")
+    names = [m.strip() for m in (models or "").split(",") if m.strip()]
+    if len(names) > 1:
+        raise click.UsageError("--from-shadow compares one model's traffic: pass one --model.")
+    settings = settings_or_exit(config_path)
+    options = ShadowOptions(None, opts["skip_sensitive"], opts["since"], opts["limit"])
+    try:
+        options.judge = check_models(settings, [opts["judge"]])[0] if opts["judge"] else None
+        loaded = load_shadow(
+            settings, opts["from_shadow"] or None, names[0] if names else None, options.since, options.limit
+        )
+    except ConfigError as exc:
+        fail(str(exc))
+    cache = NoCache() if opts["no_cache"] else ResponseCache(opts["cache_dir"])
+    console = _console()
+    result = _execute(
+        console,
+        cache,
+        lambda bar: shadow_run(settings, loaded, options, cache=cache, concurrency=opts["concurrency"], tracker=bar),
+    )
     path = result.save(runs_dir(opts["runs_dir"]) / f"{result.run_id}.json")
     html = path.with_suffix(".html")
     html.write_text(render_html(result), encoding="utf-8")

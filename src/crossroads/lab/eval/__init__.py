@@ -17,4 +17,6 @@ render.py       rich tables; html.py: a self-contained HTML page
 quant.py        quantization trade-off: a locally made GGUF variant against its source
 store.py        where run files live and finding them again
 pricing.py      prices from the catalog (``crossroads.catalog``); self-hosted: unknown, never invented
+shadow_source.py  ``eval run --from-shadow``: which shadow records (database, JSONL, the config's sink)
+from_shadow.py  recorded shadow traffic as a run: latency, cost, errors, judge (sensitive records stay local)
 """

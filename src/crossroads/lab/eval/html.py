@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from html import escape
 
-from crossroads.lab.eval.render import SCORE_COLUMNS, inconsistency, money, pct, score, seconds
+from crossroads.lab.eval.render import (
+    SCORE_COLUMNS,
+    SHADOW_HEAD,
+    inconsistency,
+    money,
+    pct,
+    score,
+    seconds,
+    shadow_cells,
+    shadow_title,
+)
 from crossroads.lab.eval.result import Answer, BackendSummary, Estimate, RunResult
 
 _CSS = """
@@ -24,14 +34,17 @@ pre{white-space:pre-wrap;margin:.2rem 0;font:12.5px/1.4 ui-monospace,Menlo,monos
 
 
 def render_html(run: RunResult) -> str:
+    heading = (
+        shadow_title(run) if run.shadow else f"{run.suite.name} — {len(run.models)} models, {run.suite.n_cases} cases"
+    )
     body = [
-        f"<h1>{escape(run.suite.name)} — {len(run.models)} models, {run.suite.n_cases} cases</h1>",
+        f"<h1>{escape(heading)}</h1>",
         f"<p class=meta>run {escape(run.run_id)} · {run.created_at:%Y-%m-%d %H:%M} UTC"
         f" · judge: {escape(run.judge or 'none')}"
         f" · suite sha256 {run.suite.sha256[:12]}</p>",
         f"<p>{escape(run.suite.description)}</p>" if run.suite.description else "",
         "<h2>Summary</h2>",
-        _summary(run),
+        _shadow_summary(run) if run.shadow else _summary(run),
         _chart(run.summaries),
         "<h2>Pairwise</h2>",
         _pairwise(run),
@@ -79,6 +92,19 @@ def _summary(run: RunResult) -> str:
     return "<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>" + "".join(rows) + "</table>"
 
 
+def _shadow_summary(run: RunResult) -> str:
+    rows = []
+    for s in run.summaries:
+        name, where, *cells = shadow_cells(s)
+        rows.append(
+            f"<tr><td><b>{escape(name)}</b></td><td>{escape(where)}</td>"
+            + "".join(f"<td class=num>{escape(c)}</td>" for c in cells)
+            + "</tr>"
+        )
+    head = "".join(f"<th>{escape(h)}</th>" for h in SHADOW_HEAD)
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
 def _chart(summaries: list[BackendSummary]) -> str:
     """Horizontal bars of the main quality measure with 95% interval whiskers (inline SVG)."""
     measure = (
@@ -111,10 +137,11 @@ def _chart(summaries: list[BackendSummary]) -> str:
 
 
 def _pairwise(run: RunResult) -> str:
-    if not run.pairwise:
+    pairs = [*(run.shadow.latency if run.shadow else []), *run.pairwise]
+    if not pairs:
         return "<p class=dim>Only one model: nothing to compare.</p>"
     items = []
-    for p in run.pairwise:
+    for p in pairs:
         extra = inconsistency(p)
         items.append(f"<div class='stmt {'sig' if p.significant else 'nsig'}'>{escape(p.statement + extra)}</div>")
     return "".join(items)

@@ -72,9 +72,65 @@ def _row(s: BackendSummary, columns: list[str]) -> list[str]:
     ]
 
 
+SHADOW_HEAD = (
+    "model",
+    "where",
+    "requests",
+    "errors [95% CI]",
+    "p50 latency [95% CI]",
+    "p90 latency [95% CI]",
+    "cost / 1k requests",
+    "tokens in/out per request",
+    "tok/s",
+)
+
+
+def interval(e: Estimate | None) -> str:
+    """A latency estimate in seconds: ``1.52 s [1.50 s, 1.55 s]``."""
+    if e is None or e.value is None:
+        return "-"
+    if e.low is None or e.high is None or e.n < 2:
+        return seconds(e.value)
+    return f"{seconds(e.value)} [{seconds(e.low)}, {seconds(e.high)}]"
+
+
+def shadow_cells(s: BackendSummary) -> list[str]:
+    """The cells of SHADOW_HEAD for one model of a shadow run (text and HTML share them)."""
+    n = max(s.n_cases, 1)
+    errors = f"{s.n_errors} ({pct(s.error_rate)})" if s.error_rate else str(s.n_errors)
+    return [
+        s.model,
+        s.location,
+        str(s.n_cases),
+        errors,
+        interval(s.latency_p50_ci),
+        interval(s.latency_p90_ci),
+        money(s.cost_per_1k_cases_usd, s.cost_note),
+        f"{s.prompt_tokens / n:,.0f}/{s.completion_tokens / n:,.0f}",
+        "-" if s.tokens_per_s is None else f"{s.tokens_per_s:.0f}",
+    ]
+
+
+def shadow_title(run: RunResult) -> str:
+    info = run.shadow
+    if info is None or info.first_at is None or info.last_at is None:
+        return f"{run.suite.name}: {run.suite.n_cases} requests — run {run.run_id}"
+    span = f"{info.first_at:%Y-%m-%d %H:%M} to {info.last_at:%Y-%m-%d %H:%M} UTC"
+    return f"shadow traffic of {info.model}: {run.suite.n_cases} requests, {span} — run {run.run_id}"
+
+
+def shadow_table(run: RunResult) -> Table:
+    table = Table(title=shadow_title(run), title_justify="left")
+    for name in SHADOW_HEAD:
+        table.add_column(name, justify="left" if name in {"model", "where"} else "right")
+    for s in run.summaries:
+        table.add_row(*shadow_cells(s))
+    return table
+
+
 def pairwise_text(run: RunResult) -> Text:
     text = Text()
-    for p in run.pairwise:
+    for p in [*(run.shadow.latency if run.shadow else []), *run.pairwise]:
         style = "green" if p.significant else "yellow"
         text.append(f"• {p.statement}", style=style)
         text.append(inconsistency(p))
@@ -123,7 +179,9 @@ def _cell(answer: Answer | None, width: int) -> Text:
 
 
 def print_run(run: RunResult, console: Console, cases: bool = False, failed_only: bool = False) -> None:
-    parts: list[Table | Text] = [summary_table(run), *([pairwise_text(run)] if run.pairwise else []), notes_text(run)]
+    table = shadow_table(run) if run.shadow is not None else summary_table(run)
+    statements = run.pairwise or (run.shadow is not None and run.shadow.latency)
+    parts: list[Table | Text] = [table, *([pairwise_text(run)] if statements else []), notes_text(run)]
     if cases or failed_only:
         parts.insert(1, cases_table(run, failed_only))
     console.print(Group(*parts))

@@ -9,8 +9,12 @@ an unknown major ``schema_version``. Fields are only ever *added* within a schem
     ├── summaries: [BackendSummary]   one per model: pass rate + 95% CI, mean scores + CIs,
     │                                 cost per 1k cases (Decimal USD or None = unknown), p50/p90 latency, tokens
     ├── pairwise:  [Pairwise]         win/loss/tie of two models, win rate + CI, sign-test p-value, statement
-    └── cases:     [CaseResult]       per case: input, reference, and one Answer per model
-                                      (text, error, latency, tokens, cost, cached, assertion results, scores)
+    ├── cases:     [CaseResult]       per case: input, reference, and one Answer per model
+    │                                 (text, error, latency, tokens, cost, cached, assertion results, scores)
+    └── shadow:    ShadowInfo | None  set by ``eval run --from-shadow``: the models are the answer the client
+                                      got (the public name) and each mirrored candidate (``backend:upstream``),
+                                      a case is one recorded request, answers come from the records (not asked
+                                      again); summaries add latency intervals and an error rate
 
 Scores are floats in [0, 1] keyed by metric name: ``assertions`` (fraction passed), ``rouge_l``,
 ``similarity`` (cosine of all-MiniLM-L6-v2 embeddings), ``judge`` (rubric score mapped 1..5 -> 0..1).
@@ -94,6 +98,9 @@ class BackendSummary(_Model):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     tokens_per_s: float | None = Field(None, description="median over answers of completion tokens / request seconds")
+    latency_p50_ci: Estimate | None = Field(None, description="p50 latency (s), 95% bootstrap interval (shadow runs)")
+    latency_p90_ci: Estimate | None = Field(None, description="p90 latency (s), 95% bootstrap interval (shadow runs)")
+    error_rate: Estimate | None = Field(None, description="errors / cases, exact 95% interval (shadow runs)")
 
 
 class Pairwise(_Model):
@@ -124,6 +131,26 @@ class SuiteInfo(_Model):
     description: str = ""
 
 
+class ShadowInfo(_Model):
+    """What a run built from recorded shadow traffic (``crossroads eval run --from-shadow``) read."""
+
+    source: str = Field(description="the JSONL file or database the records came from (no password)")
+    model: str = Field(description="the public model whose traffic was mirrored")
+    candidates: list[str] = Field(default_factory=list, description="mirrored deployments, 'backend:upstream_model'")
+    n_records: int = 0
+    n_sensitive: int = Field(0, description="records of requests the privacy guard found personal data in")
+    n_not_judged: int = Field(0, description="sensitive records left out of judging (--skip-sensitive)")
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    since: datetime | None = None
+    limit: int | None = None
+    latency: list[Pairwise] = Field(
+        default_factory=list,
+        description="per candidate against the primary, requests both answered: 'wins' = candidate faster, "
+        "mean_difference = candidate minus primary seconds (paired bootstrap), sign test",
+    )
+
+
 class RunResult(_Model):
     schema_version: str = SCHEMA_VERSION
     run_id: str
@@ -136,6 +163,7 @@ class RunResult(_Model):
     pairwise: list[Pairwise] = Field(default_factory=list)
     cases: list[CaseResult] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    shadow: ShadowInfo | None = None
 
     def summary(self, model: str) -> BackendSummary:
         for s in self.summaries:

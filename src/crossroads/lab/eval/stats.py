@@ -1,7 +1,8 @@
 """Statistics for eval runs: percentile-bootstrap intervals (fixed seed), win rates and the sign test.
 
 * ``bootstrap_mean``: mean of per-case values with a 95% percentile-bootstrap interval. The seed is
-  fixed so a rerun of the same data prints the same interval.
+  fixed so a rerun of the same data prints the same interval. ``bootstrap_percentile`` likewise for
+  a percentile (latency p50/p90 of shadow traffic).
 * ``compare_pairs``: per-case outcomes of model A against model B -> wins, losses, ties; the win rate
   is wins / (wins + losses) with an exact (Clopper-Pearson) interval, and the two-sided sign test
   (exact binomial, ties dropped) says whether A and B differ. Below ``ALPHA`` is "significant".
@@ -9,7 +10,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from scipy.stats import binomtest
@@ -19,6 +21,7 @@ from crossroads.lab.eval.result import Estimate, Pairwise
 SEED = 20261127
 RESAMPLES = 2000
 ALPHA = 0.05
+CHUNK = 8_000_000  # values drawn at once by a bootstrap
 
 
 def bootstrap_mean(values: Sequence[float], *, seed: int = SEED, resamples: int = RESAMPLES) -> Estimate:
@@ -29,10 +32,36 @@ def bootstrap_mean(values: Sequence[float], *, seed: int = SEED, resamples: int 
     mean = float(data.mean())
     if np.all(data == data[0]):
         return Estimate(value=mean, low=mean, high=mean, n=int(data.size))
-    rng = np.random.default_rng(seed)
-    means = data[rng.integers(0, data.size, size=(resamples, data.size))].mean(axis=1)
+    means = _resampled(data, lambda rows: rows.mean(axis=1), seed, resamples)
     low, high = np.quantile(means, [0.025, 0.975])
     return Estimate(value=mean, low=float(low), high=float(high), n=int(data.size))
+
+
+def _resampled(data: Any, stat: Callable[[Any], Any], seed: int, resamples: int) -> Any:
+    """``stat`` of ``resamples`` bootstrap samples of ``data`` (row-wise), drawn in chunks of at most
+    ``CHUNK`` values, so weeks of shadow records do not need gigabytes (small data: one chunk)."""
+    rng = np.random.default_rng(seed)
+    per_chunk = max(1, CHUNK // data.size)
+    parts = []
+    for start in range(0, resamples, per_chunk):
+        rows = min(per_chunk, resamples - start)
+        parts.append(stat(data[rng.integers(0, data.size, size=(rows, data.size))]))
+    return np.concatenate(parts)
+
+
+def bootstrap_percentile(
+    values: Sequence[float], q: float, *, seed: int = SEED, resamples: int = RESAMPLES
+) -> Estimate:
+    """The ``q``-th percentile of ``values`` with a 95% percentile-bootstrap interval (None when empty)."""
+    data = np.asarray(values, dtype=float)
+    if data.size == 0:
+        return Estimate(value=None, n=0)
+    value = float(np.percentile(data, q))
+    if np.all(data == data[0]):
+        return Estimate(value=value, low=value, high=value, n=int(data.size))
+    samples = _resampled(data, lambda rows: np.percentile(rows, q, axis=1), seed, resamples)
+    low, high = np.quantile(samples, [0.025, 0.975])
+    return Estimate(value=value, low=float(low), high=float(high), n=int(data.size))
 
 
 def pass_rate(passed: Sequence[bool]) -> Estimate:
