@@ -52,6 +52,9 @@ class OpenAICompatBackend(_Strict):
     location: Literal["local", "hosted"] = "hosted"
     timeout: Timeouts = Timeouts()
     max_connections: int = Field(100, ge=1)
+    keepalive_seconds: float = Field(
+        4.0, gt=0, description="close idle upstream connections sooner than the upstream does (uvicorn: 5 s)"
+    )
 
     @model_validator(mode="after")
     def _azure_needs_version(self) -> OpenAICompatBackend:

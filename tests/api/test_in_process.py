@@ -169,3 +169,15 @@ async def test_response_names_the_backend(client: openai.AsyncOpenAI) -> None:
     assert raw_reply.headers["x-crossroads-backend"] == "remote"
     stream = await client.chat.completions.with_raw_response.create(model="small", messages=HELLO, stream=True)
     assert stream.headers["x-crossroads-backend"] == "local"
+
+
+def test_every_api_route_skips_fastapi_parameter_handling() -> None:
+    """The hot path reads the raw request itself; FastAPI's per-request dependency work would be waste."""
+    from fastapi.routing import APIRoute
+
+    from crossroads.api import create_app
+    from crossroads.api.deps import RawRoute
+
+    app = create_app()
+    routes = [r for r in app.routes if isinstance(r, APIRoute)]
+    assert routes and all(isinstance(r, RawRoute) for r in routes), [r.path for r in routes]

@@ -73,7 +73,9 @@ class OpenAICompatBackend:
         timeout = aiohttp.ClientTimeout(
             total=cfg.timeout.total, sock_connect=cfg.timeout.connect, sock_read=cfg.timeout.read
         )
-        connector = aiohttp.TCPConnector(limit=cfg.max_connections, ttl_dns_cache=300)
+        connector = aiohttp.TCPConnector(
+            limit=cfg.max_connections, ttl_dns_cache=300, keepalive_timeout=cfg.keepalive_seconds
+        )
         self._session = aiohttp.ClientSession(timeout=timeout, connector=connector)
         self._ready = (0.0, None)
 
