@@ -18,6 +18,9 @@ from crossroads.privacy.validators import VALIDATORS, Validator
 CONTEXT_WINDOW = 60  # characters before a match searched for a context word
 MAX_LEFT = 64  # characters a finding may extend left of its match (an email's local part)
 NO_CONTEXT_FACTOR = 0.5  # a match with context words configured but none nearby keeps half its score
+# ASCII characters Unicode ``\s`` matches but ASCII ``\s`` does not: a text without them (and without
+# non-ASCII characters) matches alike under re.ASCII, which is faster (no Unicode tables for \d, \w, \s)
+_UNICODE_ONLY_SPACE = "\x1c\x1d\x1e\x1f"
 
 
 class Detector(Protocol):
@@ -30,29 +33,53 @@ class Detector(Protocol):
 class _Compiled:
     pattern: Pattern
     regex: re.Pattern[str]
+    ascii_regex: re.Pattern[str]  # the same regex under re.ASCII, for texts where both match alike
     validate: Validator
     context: tuple[str, ...] = ()
     not_after: frozenset[str] | None = None
     word_not_after: bool = False
     extend_left: re.Pattern[str] | None = None
+    prefilter: tuple[str, ...] = ()  # the row runs only if one of these occurs in the text
+    prefilter_lower: bool = False  # look for the prefilter in the lower-cased text
+    validates: bool = True  # False when the validator accepts everything
 
 
 def compile_pattern(pattern: Pattern, context: Iterable[str] = ()) -> _Compiled:
     return _Compiled(
         pattern,
         re.compile(pattern.regex, pattern.flags),
+        _ascii(pattern.regex, pattern.flags),
         VALIDATORS[pattern.validator],
         tuple(w.lower() for w in context),
         frozenset(pattern.not_after.replace("w", "")) if pattern.not_after else None,
         "w" in pattern.not_after,
         _left_regex(pattern.extend_left) if pattern.extend_left else None,
+        pattern.prefilter,
+        bool(pattern.flags & re.I),
+        pattern.validator != "none",
     )
 
 
+def _ascii(regex: str, flags: int) -> re.Pattern[str]:
+    """``regex`` under re.ASCII; as written if it asks for Unicode matching itself (``(?u)``) or is not ASCII
+    (with re.IGNORECASE, a pattern's ``ſ`` or Kelvin sign matches ASCII ``s`` or ``k`` only under Unicode)."""
+    if not regex.isascii():
+        return re.compile(regex, flags)
+    try:
+        return re.compile(regex, flags | re.ASCII)
+    except ValueError:
+        return re.compile(regex, flags)
+
+
+def _ascii_only(text: str) -> bool:
+    return text.isascii() and not any(char in text for char in _UNICODE_ONLY_SPACE)  # memchr: fast
+
+
 def _left_regex(chars: str) -> re.Pattern[str]:
-    """Up to ``MAX_LEFT`` of ``chars`` ("w" = word characters) ending where the match starts."""
+    """Matches up to the last character *not* in ``chars`` ("w" = word characters) before the match: the
+    finding extends from there (one backtracking pass in C, not a search from every position)."""
     word = r"\w" if "w" in chars else ""
-    return re.compile(f"[{word}{re.escape(chars.replace('w', ''))}]{{1,{MAX_LEFT}}}\\Z")
+    return re.compile(f"(?s:.*)[^{word}{re.escape(chars.replace('w', ''))}]")
 
 
 def _is_in(char: str, chars: frozenset[str] | None, word: bool) -> bool:
@@ -62,10 +89,12 @@ def _is_in(char: str, chars: frozenset[str] | None, word: bool) -> bool:
 def _left_edge(row: _Compiled, text: str, start: int) -> int:
     """Where the finding starts: extended left over ``extend_left``; -1 when the character before is barred."""
     if row.extend_left is not None:
-        left = row.extend_left.search(text, max(0, start - MAX_LEFT), start)
-        if left is None:
+        floor = max(0, start - MAX_LEFT)
+        barrier = row.extend_left.match(text, floor, start)
+        left = barrier.end() if barrier is not None else floor
+        if left == start:
             return -1
-        start = left.start()
+        start = left
     if start > 0 and _is_in(text[start - 1], row.not_after, row.word_not_after):
         return -1
     return start
@@ -78,44 +107,71 @@ class RegexDetector:
 
     def __init__(self, patterns: Iterable[Pattern | _Compiled]) -> None:
         self.rows = [p if isinstance(p, _Compiled) else compile_pattern(p) for p in patterns]
-        self.anchors = {name: (re.compile(a.regex), a) for name, a in ANCHORS.items()}
+        self.anchors = {name: (re.compile(a.regex), _ascii(a.regex, 0), a) for name, a in ANCHORS.items()}
 
     def detect(self, text: str) -> list[Span]:
         lower = text.lower()
         spans: list[Span] = []
-        windows: dict[str, list[tuple[int, int]]] = {}
+        windows: dict[str, list[tuple[int, int, int]]] = {}
+        whole = [(0, len(text), len(text))]
+        ascii_only = _ascii_only(text)
         for row in self.rows:
+            if row.prefilter and not any(
+                literal in (lower if row.prefilter_lower else text) for literal in row.prefilter
+            ):
+                continue
             name = row.pattern.anchor
             if name and name not in windows:
-                windows[name] = self._windows(name, text, lower)
-            for start, end in windows[name] if name else [(0, len(text))]:
-                spans.extend(_matches(row, text, lower, start, end))
+                windows[name] = self._windows(name, text, lower, ascii_only)
+            min_run, regex = row.pattern.min_run, row.ascii_regex if ascii_only else row.regex
+            for start, end, longest in windows[name] if name else whole:
+                if longest >= min_run:
+                    _matches(row, regex, text, lower, start, end, spans)
         return spans
 
-    def _windows(self, name: str, text: str, lower: str) -> list[tuple[int, int]]:
-        regex, anchor = self.anchors[name]
-        merged: list[tuple[int, int]] = []
-        for match in regex.finditer(lower if anchor.lower else text):
-            start, end = max(0, match.start() - anchor.left), min(len(text), match.end() + anchor.right)
+    def _windows(self, name: str, text: str, lower: str, ascii_only: bool) -> list[tuple[int, int, int]]:
+        """Merged windows around the anchor's matches, each with the length of its longest match."""
+        unicode_regex, ascii_regex, anchor = self.anchors[name]
+        haystack = lower if anchor.lower else text
+        if anchor.literals:
+            found = sorted(_occurrences(haystack, anchor.literals))
+        else:
+            found = [m.span() for m in (ascii_regex if ascii_only else unicode_regex).finditer(haystack)]
+        merged: list[tuple[int, int, int]] = []
+        for first, until in found:
+            start, end = max(0, first - anchor.left), min(len(text), until + anchor.right)
             if merged and start <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+                last = merged[-1]
+                merged[-1] = (last[0], max(end, last[1]), max(until - first, last[2]))
             else:
-                merged.append((start, end))
+                merged.append((start, end, until - first))
         return merged
 
 
-def _matches(row: _Compiled, text: str, lower: str, pos: int, endpos: int) -> Iterable[Span]:
+def _occurrences(text: str, literals: Iterable[str]) -> Iterable[tuple[int, int]]:
+    for literal in literals:
+        at = text.find(literal)
+        while at >= 0:
+            yield at, at + len(literal)
+            at = text.find(literal, at + 1)
+
+
+def _matches(
+    row: _Compiled, regex: re.Pattern[str], text: str, lower: str, pos: int, endpos: int, out: list[Span]
+) -> None:
+    """Appends to ``out`` the row's validated findings in ``text[pos:endpos]``."""
     p = row.pattern
-    for match in row.regex.finditer(text, pos, endpos):
+    checks_left = row.not_after is not None or row.extend_left is not None
+    for match in regex.finditer(text, pos, endpos):
         start, end = match.span(p.group)
-        if start >= 0 and (row.not_after is not None or row.extend_left is not None):
+        if start >= 0 and checks_left:
             start = _left_edge(row, text, start)
-        if start < 0 or not row.validate(text[start:end]):
+        if start < 0 or (row.validates and not row.validate(text[start:end])):
             continue
         score = p.score
         if row.context and not any(w in lower[max(0, start - CONTEXT_WINDOW) : start] for w in row.context):
             score *= NO_CONTEXT_FACTOR
-        yield Span(p.entity_type, start, end, score, p.name)
+        out.append(Span(p.entity_type, start, end, score, p.name))
 
 
 class DenyListDetector:

@@ -35,9 +35,17 @@ def resolve(spans: Iterable[Span], min_score: float = 0.0) -> list[Span]:
     )
     kept: list[Span] = []
     for span in ranked:
-        if not any(span.overlaps(k) for k in kept):
+        for k in kept:
+            if span.start < k.end and k.start < span.end:
+                break
+        else:
             kept.append(span)
-    return sorted(kept, key=lambda s: s.start)
+    kept.sort(key=_start)
+    return kept
+
+
+def _start(span: Span) -> int:
+    return span.start
 
 
 def count_types(spans: Iterable[Span]) -> dict[str, int]:
