@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 
@@ -31,7 +32,14 @@ def llama_url() -> Iterator[str]:
 async def client(llama_url: str) -> AsyncIterator[openai.AsyncOpenAI]:
     settings = parse_settings(
         {
-            "backends": {"llamacpp": {"type": "openai_compat", "base_url": llama_url, "location": "local"}},
+            "backends": {
+                "llamacpp": {
+                    "type": "openai_compat",
+                    "base_url": llama_url,
+                    "location": "local",
+                    "timeout": {"read": 300, "total": 600},  # grammar-constrained decoding is slow on a busy CPU
+                }
+            },
             "models": {"smol": {"backend": "llamacpp", "upstream_model": "smollm2"}},
         },
         "test",
@@ -72,6 +80,12 @@ async def test_json_mode_passes_through(client: openai.AsyncOpenAI) -> None:
 
 async def test_ready_and_unknown_model(client: openai.AsyncOpenAI) -> None:
     http: httpx.AsyncClient = client._client
-    assert (await http.get("/ready")).json()["status"] == "ready"
+    status = ""
+    for _ in range(60):  # the server answers its probe only between generations
+        status = (await http.get("/ready")).json()["status"]
+        if status == "ready":
+            break
+        await asyncio.sleep(1)
+    assert status == "ready"
     with pytest.raises(openai.NotFoundError):
         await client.chat.completions.create(model="smollm2", messages=QUESTION)

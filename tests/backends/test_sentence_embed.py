@@ -236,7 +236,10 @@ async def test_event_loop_stays_responsive_during_a_big_batch(backend: SentenceT
     ticker.cancel()
     assert len(response["data"]) == 300
     assert elapsed > 0.3, "the batch was too quick to show anything"
-    assert max(gaps) < 0.25, f"event loop stalled for {max(gaps):.3f} s"
+    # encoding on the loop would stall it for at least one 64-text chunk (a fifth of the batch);
+    # scale the bound with the batch so a busy machine does not fail an unblocked loop
+    bound = max(0.25, elapsed / 6)
+    assert max(gaps) < bound, f"event loop stalled for {max(gaps):.3f} s of {elapsed:.3f} s"
 
 
 async def test_concurrent_requests_get_their_own_answers(backend: SentenceTransformersBackend) -> None:
