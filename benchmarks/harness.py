@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from crossroads import __version__
+from crossroads.procs import stop_process
 from crossroads.testing.processes import wait_http
 
 RESULTS = Path(__file__).parent / "results"
@@ -58,12 +59,7 @@ def server(args: Sequence[str], port: int, probe_path: str) -> Iterator[Server]:
             sys.stderr.write(log.read()[-4000:].decode(errors="replace"))
             raise
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
 
 
 def machine_busy_seconds() -> float:

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from crossroads.config_base import Strict
 from crossroads.errors import ConfigError
 from crossroads.metering.config import MeteringConfig
 from crossroads.privacy.config import PrivacyConfig
@@ -30,17 +31,13 @@ from crossroads.routing.config import (
 CONFIG_ENV = "CROSSROADS_CONFIG"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Timeouts(_Strict):
+class Timeouts(Strict):
     connect: float = Field(5.0, gt=0, description="seconds to open a connection")
     read: float = Field(60.0, gt=0, description="seconds to wait for the next byte")
     total: float = Field(600.0, gt=0, description="seconds for a whole request")
 
 
-class OpenAICompatBackend(_Strict):
+class OpenAICompatBackend(Strict):
     """Any server that speaks the OpenAI API: OpenAI, Azure OpenAI, vLLM, llama.cpp's server, Ollama."""
 
     type: Literal["openai_compat"]
@@ -63,7 +60,7 @@ class OpenAICompatBackend(_Strict):
         return self
 
 
-class EmbeddedBackend(_Strict):
+class EmbeddedBackend(Strict):
     """A GGUF model run in process by llama-cpp-python."""
 
     type: Literal["embedded"]
@@ -80,7 +77,7 @@ class EmbeddedBackend(_Strict):
     location: Literal["local"] = "local"
 
 
-class SentenceTransformersBackend(_Strict):
+class SentenceTransformersBackend(Strict):
     """An embedding model run in process by sentence-transformers (CPU)."""
 
     type: Literal["sentence_transformers"]
@@ -96,7 +93,7 @@ BackendConfig = Annotated[
 ]
 
 
-class ModelConfig(_Strict):
+class ModelConfig(Strict):
     """One public model: a plain ``backend:``, or a group of ``deployments`` (see ``crossroads.routing``)."""
 
     backend: str = Field(description="name of a backend under 'backends' (a group: its first deployment's)")
@@ -115,13 +112,13 @@ class ModelConfig(_Strict):
         return group_backend(data)
 
 
-class ServerConfig(_Strict):
+class ServerConfig(Strict):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
 
 
-class Settings(_Strict):
+class Settings(Strict):
     server: ServerConfig = ServerConfig()
     backends: dict[str, BackendConfig] = Field(default_factory=dict)
     models: dict[str, ModelConfig] = Field(default_factory=dict)

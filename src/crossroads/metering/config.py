@@ -4,29 +4,27 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from crossroads.config_base import Strict
 
 DEFAULT_DATABASE = "sqlite:///crossroads.db"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class LedgerConfig(_Strict):
+class LedgerConfig(Strict):
     batch_size: int = Field(500, ge=1, description="rows written per transaction at most")
     flush_ms: float = Field(50.0, ge=0, description="wait this long for more rows before a write")
     queue_size: int = Field(10_000, ge=1, description="rows waiting to be written; a full queue slows requests")
 
 
-class ContentLogging(_Strict):
+class ContentLogging(Strict):
     """Opt-in: prompt and completion text kept in the ledger, encrypted (Fernet) with a key from the environment."""
 
     enabled: bool = False
     key_env: str = Field("CROSSROADS_CONTENT_KEY", description="variable holding a Fernet key")
 
 
-class SelfHostedPrice(_Strict):
+class SelfHostedPrice(Strict):
     """What one self-hosted model costs: the machine's $/hour over its measured throughput."""
 
     gpu_hourly: Decimal | None = Field(None, ge=0, description="USD per hour of the machine serving it")
@@ -42,7 +40,7 @@ class SelfHostedPrice(_Strict):
         return self
 
 
-class MeteringConfig(_Strict):
+class MeteringConfig(Strict):
     enabled: bool = Field(False, description="ledger, keys, budgets, limits, audit chain and /metrics")
     database_url: str = Field(DEFAULT_DATABASE, description="sqlite:///path or postgresql://user@host/db")
     database_url_env: str | None = Field(None, description="variable holding the URL (use it when it has a password)")

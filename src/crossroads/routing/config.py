@@ -10,23 +10,21 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
+
+from crossroads.config_base import Strict
 
 Strategy = Literal["priority", "weighted", "least_inflight", "lowest_latency", "lowest_cost"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Price(_Strict):
+class Price(Strict):
     """USD per 1M tokens, for a deployment the price catalog does not know (e.g. self-hosted)."""
 
     input: Decimal = Field(ge=0)
     output: Decimal = Field(ge=0)
 
 
-class DeploymentConfig(_Strict):
+class DeploymentConfig(Strict):
     backend: str = Field(description="name of a backend under 'backends'")
     upstream_model: str | None = Field(None, description="name the backend knows (default: the public name)")
     weight: float = Field(1.0, gt=0, description="share of traffic under strategy 'weighted'")
@@ -34,7 +32,7 @@ class DeploymentConfig(_Strict):
     price: Price | None = Field(None, description="overrides the price catalog for this deployment")
 
 
-class ValidatorConfig(_Strict):
+class ValidatorConfig(Strict):
     """One check on a cheap answer; the cascade accepts it when every check passes."""
 
     type: Literal["json", "json_schema", "regex", "min_length", "no_refusal", "judge"]
@@ -58,20 +56,20 @@ class ValidatorConfig(_Strict):
         return self
 
 
-class CascadeConfig(_Strict):
+class CascadeConfig(Strict):
     """Try the group's deployments in order (cheapest first); accept the first answer that passes."""
 
     validators: list[ValidatorConfig] = Field(min_length=1)
 
 
-class ShadowTarget(_Strict):
+class ShadowTarget(Strict):
     backend: str = Field(description="a backend under 'backends'")
     upstream_model: str | None = None
     sample: float = Field(0.1, ge=0, le=1, description="share of this model's requests mirrored")
     price: Price | None = None
 
 
-class RetryConfig(_Strict):
+class RetryConfig(Strict):
     retries: int = Field(0, ge=0, le=10, description="extra rounds over the candidates after each failed once")
     backoff: float = Field(0.25, ge=0, description="seconds before the first retry; doubles each time")
     max_backoff: float = Field(8.0, ge=0)
@@ -81,18 +79,18 @@ class RetryConfig(_Strict):
     total_timeout: float | None = Field(None, gt=0, description="seconds for all attempts together")
 
 
-class BreakerConfig(_Strict):
+class BreakerConfig(Strict):
     enabled: bool = True
     failures: int = Field(5, ge=1, description="failures within 'window' that open the circuit")
     window: float = Field(30.0, gt=0, description="seconds")
     cooldown: float = Field(30.0, gt=0, description="seconds open before one probe request is let through")
 
 
-class HealthConfig(_Strict):
+class HealthConfig(Strict):
     interval: float | None = Field(None, gt=0, description="seconds between active checks (null: off)")
 
 
-class RuleWhen(_Strict):
+class RuleWhen(Strict):
     model: list[str] | None = Field(None, description="requested public names or aliases")
     privacy: list[str] | None = Field(None, description="local_only, or the guard's action (keep_local, redact …)")
     key: list[str] | None = Field(None, description="API key names")
@@ -103,13 +101,13 @@ class RuleWhen(_Strict):
     metadata: dict[str, str] | None = Field(None, description="every pair must be in the body's metadata")
 
 
-class RuleConfig(_Strict):
+class RuleConfig(Strict):
     name: str | None = None
     when: RuleWhen = RuleWhen()
     use: str = Field(description="public model that serves a matching request")
 
 
-class RoutingConfig(_Strict):
+class RoutingConfig(Strict):
     retry: RetryConfig = RetryConfig()
     breaker: BreakerConfig = BreakerConfig()
     health: HealthConfig = HealthConfig()

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from crossroads.backends.bundled import smollm2_path
+from crossroads.procs import stop_process
 from crossroads.testing.server import free_port
 
 
@@ -44,16 +45,7 @@ def running(args: Sequence[str], probe_path: str, port: int, env: dict[str, str]
             log.seek(0)
             raise RuntimeError(f"{exc}\n{log.read()[-4000:].decode(errors='replace')}") from None
         finally:
-            _stop(proc)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+            stop_process(proc)
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import IO
 
 from crossroads.lab.bench.errors import BenchError
+from crossroads.procs import stop_process
 
 READY_TIMEOUT = 120.0
 
@@ -38,12 +39,7 @@ def gateway(config_path: str | None) -> Iterator[str]:
             _wait_ready(base + "/ready", proc, log)
             yield base
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: IO[bytes]) -> None:
