@@ -12,7 +12,7 @@ import gzip
 import hashlib
 import os
 import tempfile
-from importlib.resources import files
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +32,20 @@ def seed_cache() -> Path:
     for name in SHIPPED:
         target = cache / hashlib.sha1(URL.format(name=name).encode()).hexdigest()
         if not target.exists():
-            data = gzip.decompress((files("bpe_openai") / "data" / f"{name}.tiktoken.gz").read_bytes())
+            data = gzip.decompress((_shipped_data() / f"{name}.tiktoken.gz").read_bytes())
             partial = target.with_suffix(f".{os.getpid()}.tmp")
             partial.write_bytes(data)
             partial.replace(target)
     os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(cache))
     return cache
+
+
+def _shipped_data() -> Path:
+    """The package's data folder, found without importing the package (its import has side effects)."""
+    spec = find_spec("bpe_openai")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the bpe-openai package is missing: pip install bpe-openai")
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
 @functools.cache
