@@ -115,6 +115,17 @@ def test_vault_ttl_and_scopes() -> None:
     assert len(vault) == 0
 
 
+def test_new_placeholders_skip_those_the_request_holds_as_text() -> None:
+    mapping = Mapping()
+    taken = {"<EMAIL_ADDRESS_1>", "<EMAIL_ADDRESS_2>", "<EMAIL_ADDRESS_4>"}
+    out = apply(TEXT, SPANS, lambda t: "pseudonymize", operators(b"k", mapping, taken))
+    assert out == "mail <EMAIL_ADDRESS_3>, card <CREDIT_CARD_1>, mail <EMAIL_ADDRESS_3> again, <EMAIL_ADDRESS_5>"
+    assert taken.isdisjoint(mapping.reverse)
+    # a placeholder already given for a value stays that value's, even when the text holds it literally
+    assert mapping.placeholder("EMAIL_ADDRESS", "ann@example.com", {"<EMAIL_ADDRESS_3>"}) == "<EMAIL_ADDRESS_3>"
+    assert mapping.placeholder("EMAIL_ADDRESS", "cy@example.net") == "<EMAIL_ADDRESS_6>"
+
+
 def test_invalid_action_is_a_config_error() -> None:
     with pytest.raises(ValueError, match=r"default\.EMAIL_ADDRESS"):
         PrivacyConfig.model_validate({"default": {"EMAIL_ADDRESS": "encrypt"}})

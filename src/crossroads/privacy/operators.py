@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 
 from crossroads.errors import ConfigError
 from crossroads.privacy.config import Action, PrivacyConfig
@@ -47,8 +47,17 @@ def hasher(key: bytes) -> Operator:
     return hash_
 
 
-def operators(key: bytes, mapping: Mapping) -> dict[str, Operator]:
-    return {"redact": redact, "mask": mask, "hash": hasher(key), "pseudonymize": mapping.placeholder}
+def pseudonymizer(mapping: Mapping, taken: Container[str]) -> Operator:
+    """Placeholders from ``mapping``, never one of ``taken`` (placeholders the request holds as text) anew."""
+
+    def pseudonymize(entity_type: str, value: str) -> str:
+        return mapping.placeholder(entity_type, value, taken)
+
+    return pseudonymize
+
+
+def operators(key: bytes, mapping: Mapping, taken: Container[str] = frozenset()) -> dict[str, Operator]:
+    return {"redact": redact, "mask": mask, "hash": hasher(key), "pseudonymize": pseudonymizer(mapping, taken)}
 
 
 def apply(text: str, spans: Sequence[Span], action_of: Callable[[str], Action], ops: dict[str, Operator]) -> str:

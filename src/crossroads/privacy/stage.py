@@ -3,6 +3,9 @@
 Fail closed: a call with a ``keep_local`` finding (or a failed scan under ``on_error: keep_local``)
 gets ``call.local_only = True`` before ``next``; a ``block`` finding or a failed scan under
 ``on_error: block`` is refused before anything is sent.
+
+What is scanned in a request is listed in ``body``; a new placeholder never repeats one the client's
+request already holds as text (``vault``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 from crossroads.backends.base import Body
 from crossroads.errors import BadGateway, GatewayTimeout, PermissionDenied, ServiceUnavailable
 from crossroads.pipeline import Call, Next, NextStream, PassThrough
-from crossroads.privacy.body import get, restore_answer, text_slots, with_texts
+from crossroads.privacy.body import get, placeholders_in, restore_answer, text_slots, with_texts
 from crossroads.privacy.config import PrivacyConfig
 from crossroads.privacy.engine import Engine, combine
 from crossroads.privacy.operators import apply, hmac_key, operators
@@ -103,7 +106,8 @@ class PrivacyGuard(PassThrough):
         if verdict.types_with("block"):
             raise _blocked(verdict, call)
         scope, mapping = self._mapping(call)
-        ops = operators(self.hash_key, mapping)
+        taken = placeholders_in(call.body) if verdict.types_with("pseudonymize") else frozenset()
+        ops = operators(self.hash_key, mapping, taken)
         changes = {p: apply(t, s, policy.action, ops) for p, t, s in zip(slots, texts, found, strict=True) if s}
         call.body = with_texts(call.body, {p: t for p, t in changes.items() if t != get(call.body, p)})
         call.local_only = call.local_only or verdict.local_only

@@ -3,12 +3,17 @@
 A mapping belongs to one request, or to one conversation (the ``x-crossroads-conversation`` header,
 scoped by API key name so one key cannot read another's mapping). The same value gets the same
 placeholder in every message of the request or conversation.
+
+A new placeholder is never one the request already holds as text (a client may type ``<EMAIL_ADDRESS_1>``
+itself): the number skips past it, so the client's own text is never "restored" in the answer. A
+placeholder given out in an earlier request of the same conversation is the exception — it stands for
+that conversation's value, and the answer restores it wherever it appears.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
 
@@ -21,11 +26,14 @@ class Mapping:
     counters: dict[str, int] = field(default_factory=dict)
     expires: float = 0.0
 
-    def placeholder(self, entity_type: str, value: str) -> str:
+    def placeholder(self, entity_type: str, value: str, taken: Container[str] = frozenset()) -> str:
+        """The value's placeholder; a new one is numbered past those in ``taken`` (the request's own text)."""
         known = self.forward.get((entity_type, value))
         if known is not None:
             return known
         number = self.counters.get(entity_type, 0) + 1
+        while f"<{entity_type}_{number}>" in taken:
+            number += 1
         self.counters[entity_type] = number
         token = f"<{entity_type}_{number}>"
         self.forward[(entity_type, value)] = token
