@@ -85,14 +85,27 @@ def whole_pipeline(samples: Sequence[Sample]) -> dict[str, Any]:
     return out
 
 
-def fast_path(samples: Sequence[Sample], rounds: int = 5) -> dict[str, Any]:
-    texts = [s.text for s in samples]
+def fast_path(n: int, rounds: int = 5) -> dict[str, Any]:
+    """``cold``: prompts never seen (each round its own, so no validator verdict is remembered); ``warm``:
+    the same prompts again, as when a chat client resends its history. Best of ``rounds`` (a shared machine)."""
     engine = Engine(PrivacyConfig())
-    for t in texts:
-        engine.scan_fast(t)
-    _, seconds = timed(lambda: [engine.scan_fast(t) for _ in range(rounds) for t in texts])
-    size = rounds * sum(len(t.encode()) for t in texts)
-    return {"mb_per_s": size / seconds / 1e6, "us_per_prompt": seconds / (rounds * len(texts)) * 1e6}
+    engine.scan_fast("warm up the compiled patterns")
+    out: dict[str, Any] = {"cold": {"mb_per_s": 0.0}, "warm": {"mb_per_s": 0.0}}
+    for r in range(rounds):
+        texts = [s.text for s in prompts(n, seed=1000 + r)]
+        size = sum(len(t.encode()) for t in texts)
+        for name in ("cold", "warm"):
+            seconds = timed(lambda batch=texts: [engine.scan_fast(t) for t in batch])[1]
+            if size / seconds / 1e6 > out[name]["mb_per_s"]:
+                out[name] = {"mb_per_s": size / seconds / 1e6, "us_per_prompt": seconds / len(texts) * 1e6}
+    return out
+
+
+def print_fast(console: Console, fast: dict[str, Any]) -> None:
+    cold, warm = fast["cold"], fast["warm"]
+    console.print(f"fast path (identifiers + secrets): {cold['mb_per_s']:.1f} MB/s on new prompts "
+                  f"({cold['us_per_prompt']:.0f} µs each), {warm['mb_per_s']:.1f} MB/s on prompts seen before "
+                  f"({warm['us_per_prompt']:.0f} µs) (target ≥ 20 MB/s)")  # fmt: skip
 
 
 def gateway(policy: dict[str, str] | None) -> Gateway:
@@ -130,12 +143,10 @@ def main() -> None:
     console = Console(width=120)
     samples = list(prompts(args.n, seed=11))
     if args.fast_only:
-        fast = fast_path(samples)
-        console.print(f"fast path (identifiers + secrets): {fast['mb_per_s']:.1f} MB/s, "
-                      f"{fast['us_per_prompt']:.0f} µs per prompt (target ≥ 20 MB/s)")  # fmt: skip
+        print_fast(console, fast_path(args.n))
         return
     whole = whole_pipeline(samples)
-    fast = fast_path(samples)
+    fast = fast_path(args.n)
     two_kb = next(s.text for s in prompts(50, seed=5, min_chars=1900, max_chars=2100) if len(s.text) >= 1900)
     gw = asyncio.run(overhead(two_kb))
     console.print(f"whole pipeline on {whole['texts']} prompts of {whole['mean_chars']:.0f} characters (target ≥ 10×):")
@@ -143,8 +154,7 @@ def main() -> None:
         row, p = whole[name], whole[name]["presidio"]
         console.print(f"  {name:40} {row['texts_per_s']:6.1f} texts/s F1 {row['f1']:.3f} | presidio "
                       f"{p['texts_per_s']:5.1f} texts/s F1 {p['f1']:.3f} | {row['speedup']:5.1f}×")  # fmt: skip
-    console.print(f"fast path (identifiers + secrets): {fast['mb_per_s']:.1f} MB/s, "
-                  f"{fast['us_per_prompt']:.0f} µs per prompt (target ≥ 20 MB/s)")  # fmt: skip
+    print_fast(console, fast)
     added = gw["added_p50_ms"]
     console.print(f"guard overhead on a {gw['chars']}-character request: p50 +{added['structured']:.2f} ms "
                   f"(identifiers + secrets, target ≤ 2 ms), +{added['with_names']:.2f} ms with names")  # fmt: skip

@@ -1,7 +1,10 @@
 """Validators: a candidate a pattern found is reported only if its validator accepts it.
 
 Each takes the matched text and returns True to keep it. ``VALIDATORS`` names them for the detector
-table and for user-defined detectors in config (``validator: luhn``).
+table and for user-defined detectors in config (``validator: luhn``). Verdicts are remembered: a
+conversation repeats its values (a chat client resends the history with every request). What is
+remembered is a keyed digest of each value and the verdict, never the value: the process holds no copy
+of a card number or a token after its request.
 """
 
 from __future__ import annotations
@@ -9,14 +12,47 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import hashlib
 import ipaddress
 import json
 import re
+import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 Validator = Callable[[str], bool]
 
 _NON_DIGIT = re.compile(r"\D")
+REMEMBERED = 4096  # verdicts kept per validator
+
+
+@functools.cache
+def _digest_key() -> bytes:
+    return secrets.token_bytes(16)  # per process: digests mean nothing outside it
+
+
+def remembered(check: Validator) -> Validator:
+    """``check`` with its last ``REMEMBERED`` verdicts kept by a keyed BLAKE2 digest of the value."""
+    verdicts: OrderedDict[bytes, bool] = OrderedDict()
+    lock = threading.Lock()
+
+    @functools.wraps(check)
+    def cached(text: str) -> bool:
+        digest = hashlib.blake2b(text.encode(errors="surrogatepass"), digest_size=16, key=_digest_key()).digest()
+        with lock:
+            verdict = verdicts.get(digest)
+            if verdict is not None:
+                verdicts.move_to_end(digest)
+                return verdict
+        verdict = check(text)
+        with lock:
+            verdicts[digest] = verdict
+            if len(verdicts) > REMEMBERED:
+                verdicts.popitem(last=False)
+        return verdict
+
+    return cached
 # IBAN lengths by country (ISO 13616 registry, the common ones); others need 15..34 characters
 _IBAN_LENGTHS = {
     "AD": 24, "AT": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "EE": 20,
@@ -37,12 +73,14 @@ def luhn(text: str) -> bool:
     return (sum(values[::2]) + sum(_DOUBLED[d] for d in values[1::2])) % 10 == 0
 
 
+@remembered
 def credit_card(text: str) -> bool:
     """Luhn, a card network's first digit, and separators (if any) used consistently."""
     digits = _NON_DIGIT.sub("", text)
     return 13 <= len(digits) <= 19 and digits[0] in "23456" and not ("-" in text and " " in text) and luhn(digits)
 
 
+@remembered
 def iban(text: str) -> bool:
     code = text.replace(" ", "").upper()
     expected = _IBAN_LENGTHS.get(code[:2])
@@ -52,6 +90,7 @@ def iban(text: str) -> bool:
     return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
 
 
+@remembered
 def us_ssn(text: str) -> bool:
     """Valid area (not 000, 666, 900-999), group (not 00) and serial (not 0000); one kind of separator."""
     digits = _NON_DIGIT.sub("", text)
@@ -61,6 +100,7 @@ def us_ssn(text: str) -> bool:
     return area not in {"000", "666"} and area[0] != "9" and group != "00" and serial != "0000"
 
 
+@remembered
 def ip_address(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
@@ -69,15 +109,21 @@ def ip_address(text: str) -> bool:
     return True
 
 
+@remembered
 def ipv6(text: str) -> bool:
-    return text.count(":") >= 2 and ip_address(text)
+    """``ip_address`` with two colons at least (text with a colon parses as IPv6 or not at all)."""
+    if text.count(":") < 2:
+        return False
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
 
 
-@functools.lru_cache(maxsize=4096)
+@remembered
 def phone_number(text: str) -> bool:
-    """A number libphonenumber calls valid: international as written, national as US or GB.
-
-    Cached: parsing is the slowest validator, and conversations repeat their numbers."""
+    """A number libphonenumber calls valid: international as written, national as US or GB."""
     import phonenumbers  # imported on first use: its metadata load is not free
 
     regions = [None] if text.lstrip().startswith("+") else ["US", "GB"]
@@ -91,6 +137,7 @@ def phone_number(text: str) -> bool:
     return False
 
 
+@remembered
 def jwt(text: str) -> bool:
     """The header decodes to a JSON object naming an ``alg``."""
     header = text.split(".", 1)[0]
