@@ -67,7 +67,10 @@ class NerConfig(Strict):
     cache_size: int = Field(4096, ge=0, description="sentences whose findings are remembered (0: none)")
     sentence_start_names: bool = Field(
         True,
-        description="look for one-word names opening a sentence ('Berlin is nice.'); false: ~2x faster, misses them",
+        description="look for one-word names opening a sentence ('Berlin is nice.'); false: faster, misses them",
+    )
+    context_words: int = Field(
+        3, ge=0, le=64, description="words either side of a possible name the model reads (0: whole sentences)"
     )
 
 

@@ -35,7 +35,9 @@ class Engine:
     def load_ner(self) -> None:
         if self.ner is None:
             ner = self.config.ner
-            self.ner = NerDetector(ner.model, first_word=ner.sentence_start_names, cache_size=ner.cache_size)
+            self.ner = NerDetector(
+                ner.model, ner.sentence_start_names, cache_size=ner.cache_size, context_words=ner.context_words
+            )
 
     def scan_fast(self, text: str) -> list[Span]:
         return self.fast.scan(text)
