@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crossroads.privacy.engine import Engine
-from crossroads.privacy.ner import NerDetector, candidate_sentences, clean
+from crossroads.privacy.ner import NerDetector, candidate_sentences, clean, windows
 
 NAMES = frozenset({"PERSON", "LOCATION", "ORGANIZATION"})
 
@@ -31,6 +31,45 @@ def test_only_sentences_that_could_hold_a_name_reach_the_model() -> None:
     assert [s for _, s in candidate_sentences(text)] == [" Please retry. Then ask Marta."]  # short: with context
     assert [s for _, s in candidate_sentences("Berlin is lovely.", first_word=False)] == []
     assert [s for _, s in candidate_sentences("Berlin is lovely.")] == ["Berlin is lovely."]
+
+
+def test_common_words_do_not_make_a_sentence_a_candidate() -> None:
+    assert [s for _, s in candidate_sentences("Summarize the Invoice. Nothing else.\nUse the Order form.")] == []
+    assert [s for _, s in candidate_sentences("Summarize the Invoice for Marta.")] == [
+        "Summarize the Invoice for Marta."
+    ]
+    stop_words = frozenset({"everything"})
+    assert [s for _, s in candidate_sentences("Everything is fine.", common=stop_words)] == []
+
+
+def test_windows_keep_the_words_around_each_possible_name() -> None:
+    piece = "please send the signed copy of the contract to Ann Lee before the end of the quarter, thanks"
+    offset = 100
+    parts = list(windows(offset, piece, 3))
+    assert [text for _, text in parts] == ["the contract to Ann Lee before the end"]
+    assert all(piece[at - offset : at - offset + len(text)] == text for at, text in parts)
+    two = "Ann wrote the first long draft of the plan and then she gave it to Bob for a careful review"
+    assert [t for _, t in windows(0, two, 2)] == ["Ann wrote the", "it to Bob for a"]
+    assert list(windows(5, "short sentence for Ann", 3)) == [(5, "short sentence for Ann")]
+    assert list(windows(0, piece, 0)) == [(0, piece)]  # 0: the whole piece
+
+
+def test_windows_find_what_whole_sentences_find(ner_engine: Engine) -> None:
+    detector = ner_engine.ner
+    assert isinstance(detector, NerDetector)
+    text = (
+        "After a very long and tiring week of meetings about the budget, the new contract was finally signed by "
+        "Maria Gonzalez on behalf of the Berlin office of Siemens, and everybody went home happy."
+    )
+    assert detector.context_words == 3  # the default
+    windowed = [(s.entity_type, text[s.start : s.end]) for s in detector.detect(text, NAMES)]
+    detector.context_words = 0
+    try:
+        whole = [(s.entity_type, text[s.start : s.end]) for s in detector.detect(text, NAMES)]
+    finally:
+        detector.context_words = 3
+    assert windowed == whole
+    assert ("PERSON", "Maria Gonzalez") in windowed
 
 
 def test_clean_trims_non_name_words_and_fixes_organisations() -> None:
