@@ -13,7 +13,6 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 from crossroads.privacy.spans import Span
@@ -138,7 +137,7 @@ class NerDetector:
         wanted = frozenset(LABELS.values()) if entity_types is None else entity_types
         spans = []
         for offset, found in self._sentences(text):
-            spans += [replace(s, start=s.start + offset, end=s.end + offset) for s in found if s.entity_type in wanted]
+            spans += [s._replace(start=s.start + offset, end=s.end + offset) for s in found if s.entity_type in wanted]
         return spans
 
     def _sentences(self, text: str) -> list[tuple[int, list[Span]]]:
