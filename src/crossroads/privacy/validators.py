@@ -53,6 +53,8 @@ def remembered(check: Validator) -> Validator:
         return verdict
 
     return cached
+
+
 # IBAN lengths by country (ISO 13616 registry, the common ones); others need 15..34 characters
 _IBAN_LENGTHS = {
     "AD": 24, "AT": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "EE": 20,
