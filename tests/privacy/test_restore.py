@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from crossroads.privacy.restore import StreamRestorer, json_string, restore
+from crossroads.privacy.restore import StreamRestorer, json_string, plain, restore
 from crossroads.privacy.stream import ChunkRestorer
 
 REVERSE = {"<PERSON_1>": "Zoë O'Brien", "<EMAIL_ADDRESS_12>": 'a"b\\c@example.com'}
@@ -81,3 +81,27 @@ def test_leftover_when_the_stream_ends_without_a_finish_reason() -> None:
     assert chunk["choices"][0]["text"] == "hi "
     tail = restorer.leftover(chunk)
     assert tail is not None and tail["id"] == "x" and tail["choices"][0]["text"] == "<PERSON_"
+
+
+def test_json_answers_get_values_json_escaped_whole_and_streamed() -> None:
+    from crossroads.privacy.body import json_answer, restore_answer
+
+    reverse = {"<CUSTOMER_1>": 'Acme "West" \\ Co'}
+    body = {"response_format": {"type": "json_object"}}
+    assert json_answer(body) and not json_answer({"response_format": {"type": "text"}}) and not json_answer({})
+    answer = {"choices": [{"message": {"content": '{"customer": "<CUSTOMER_1>"}'}}]}
+    restored = restore_answer(
+        answer, lambda text, j: restore(text, reverse, json_string if j else plain), json_answer(body)
+    )
+    assert json.loads(restored["choices"][0]["message"]["content"]) == {"customer": 'Acme "West" \\ Co'}
+    restorer = ChunkRestorer(reverse, json_content=True)
+    pieces = ['{"customer": "<CUS', 'TOMER_1>"}']
+    out = ""
+    for i, piece in enumerate(pieces):
+        last = i == len(pieces) - 1
+        chunk = {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": "stop" if last else None}]}
+        out += restorer.chunk(chunk)["choices"][0]["delta"].get("content") or ""
+    assert json.loads(out) == {"customer": 'Acme "West" \\ Co'}
+    plain_restorer = ChunkRestorer(reverse)  # not a JSON answer: values as they are
+    chunk = {"choices": [{"index": 0, "delta": {"content": "<CUSTOMER_1>"}, "finish_reason": "stop"}]}
+    assert plain_restorer.chunk(chunk)["choices"][0]["delta"]["content"] == 'Acme "West" \\ Co'

@@ -193,18 +193,25 @@ def with_texts(body: Body, changes: dict[Path, str]) -> Body:
 Restore = Callable[[str, bool], str]  # (text, is_json) -> restored text
 
 
-def restore_answer(answer: Body, fix: Restore) -> Body:
+def json_answer(body: Body) -> bool:
+    """The request asks for a JSON answer (``response_format`` ``json_object`` or ``json_schema``): restored
+    values go into its content JSON-escaped, like tool-call arguments."""
+    response_format = body.get("response_format")
+    return isinstance(response_format, dict) and response_format.get("type") in {"json_object", "json_schema"}
+
+
+def restore_answer(answer: Body, fix: Restore, json_content: bool = False) -> Body:
     """Restore in place every choice of a whole answer."""
     for choice in answer.get("choices") or []:
-        _restore_part(choice.get("message") or {}, fix)
+        _restore_part(choice.get("message") or {}, fix, json_content)
         if isinstance(choice.get("text"), str):
             choice["text"] = fix(choice["text"], False)
     return answer
 
 
-def _restore_part(part: dict[str, Any], fix: Restore) -> None:
+def _restore_part(part: dict[str, Any], fix: Restore, json_content: bool) -> None:
     if isinstance(part.get("content"), str):
-        part["content"] = fix(part["content"], False)
+        part["content"] = fix(part["content"], json_content)
     calls = [call.get("function") or {} for call in part.get("tool_calls") or []]
     for function in [*calls, part.get("function_call") or {}]:
         if isinstance(function.get("arguments"), str):

@@ -19,7 +19,7 @@ from typing import Any
 from crossroads.backends.base import Body
 from crossroads.errors import BadGateway, GatewayTimeout, PermissionDenied, ServiceUnavailable
 from crossroads.pipeline import Call, Next, NextStream, PassThrough
-from crossroads.privacy.body import get, placeholders_in, restore_answer, text_slots, with_texts
+from crossroads.privacy.body import get, json_answer, placeholders_in, restore_answer, text_slots, with_texts
 from crossroads.privacy.config import PrivacyConfig
 from crossroads.privacy.engine import Engine, combine
 from crossroads.privacy.operators import apply, hmac_key, operators
@@ -66,7 +66,9 @@ class PrivacyGuard(PassThrough):
         mapping, scope = await self._guard(call)
         try:
             answer = await self._next(call, next)
-            return restore_answer(answer, lambda text, is_json: restore(text, mapping.reverse, _escape(is_json)))
+            return restore_answer(
+                answer, lambda text, is_json: restore(text, mapping.reverse, _escape(is_json)), json_answer(call.body)
+            )
         finally:
             self._done(scope)
 
@@ -77,7 +79,7 @@ class PrivacyGuard(PassThrough):
         except BaseException:
             self._done(scope)
             raise
-        return restored(chunks, mapping.reverse, lambda: self._done(scope))
+        return restored(chunks, mapping.reverse, lambda: self._done(scope), json_answer(call.body))
 
     async def _next(self, call: Call, next: Any) -> Any:
         try:

@@ -12,14 +12,19 @@ Key = tuple[int, str, int]  # (choice index, field, tool call index)
 
 
 class ChunkRestorer:
-    def __init__(self, reverse: Mapping[str, str]) -> None:
+    """``json_content``: the content is JSON (a JSON response format), so restored values are JSON-escaped in it,
+    as they always are in tool-call arguments."""
+
+    def __init__(self, reverse: Mapping[str, str], json_content: bool = False) -> None:
         self.reverse = reverse
         self.parts: dict[Key, StreamRestorer] = {}
+        self.json_fields = {"args", "content"} if json_content else {"args"}
 
     def _feed(self, key: Key, text: str) -> str:
         part = self.parts.get(key)
         if part is None:
-            part = self.parts[key] = StreamRestorer(self.reverse, json_string if key[1] == "args" else plain)
+            escape = json_string if key[1] in self.json_fields else plain
+            part = self.parts[key] = StreamRestorer(self.reverse, escape)
         return part.feed(text)
 
     def chunk(self, chunk: Body) -> Body:
@@ -80,10 +85,10 @@ def _append(choice: dict[str, Any], key: Key, rest: str) -> None:
 
 
 async def restored(
-    chunks: AsyncIterator[Body], reverse: Mapping[str, str], done: Callable[[], None]
+    chunks: AsyncIterator[Body], reverse: Mapping[str, str], done: Callable[[], None], json_content: bool = False
 ) -> AsyncIterator[Body]:
     """``chunks`` with placeholders restored; ``done`` runs when the stream ends, however it ends."""
-    restorer, last = ChunkRestorer(reverse), None
+    restorer, last = ChunkRestorer(reverse, json_content), None
     try:
         async for chunk in chunks:
             last = chunk
