@@ -121,3 +121,19 @@ def test_legacy_function_call_arguments_are_restored_in_whole_answers() -> None:
         lambda text, is_json: restore(text, reverse, json_string if is_json else lambda v: v),
     )
     assert json.loads(answer["choices"][0]["message"]["function_call"]["arguments"]) == {"who": 'Zoë "Z" O\'Brien'}
+
+
+def test_predicted_output_suffix_and_metadata_are_scanned() -> None:
+    chat = {
+        "messages": [{"role": "user", "content": "hi"}],
+        "prediction": {"type": "content", "content": [{"type": "text", "text": "for ann@example.com"}]},
+        "metadata": {"customer": "ann@example.com", "count": 3},
+    }
+    assert text_slots(Endpoint.CHAT, chat) == [
+        ("messages", 0, "content"),
+        ("prediction", "content", 0, "text"),
+        ("metadata", "customer"),
+    ]
+    assert text_slots(Endpoint.CHAT, {"messages": [], "prediction": {"content": "x"}}) == [("prediction", "content")]
+    assert text_slots(Endpoint.COMPLETIONS, {"prompt": "def f(", "suffix": "# ann"}) == [("prompt",), ("suffix",)]
+    assert text_slots(Endpoint.EMBEDDINGS, {"input": "a", "suffix": "not a field here"}) == [("input",)]

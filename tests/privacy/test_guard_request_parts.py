@@ -170,6 +170,21 @@ async def test_user_field_is_redacted(fake: tuple[str, FakeState], endpoint: str
     assert ANN not in sent(fake[1])
 
 
+async def test_metadata_and_predicted_output_are_redacted(fake: tuple[str, FakeState]) -> None:
+    async for c in client_for(gateway(settings(fake[0], {"default": {"EMAIL_ADDRESS": "redact"}}))):
+        raw: Any = await c.chat.completions.with_raw_response.create(
+            model="gpt",
+            messages=user("hi"),
+            metadata={"customer": ANN, "tier": "gold"},
+            prediction={"type": "content", "content": f"Dear {ANN},"},
+        )
+        assert raw.headers[HEADER] == "redacted=EMAIL_ADDRESS:2"
+    body = received(fake[1])
+    assert body["metadata"] == {"customer": "[EMAIL_ADDRESS]", "tier": "gold"}
+    assert body["prediction"]["content"] == "Dear [EMAIL_ADDRESS],"
+    assert ANN not in sent(fake[1])
+
+
 @pytest.mark.parametrize("stream", [False, True])
 async def test_placeholder_the_client_typed_is_never_restored(
     client: openai.AsyncOpenAI, fake: tuple[str, FakeState], stream: bool

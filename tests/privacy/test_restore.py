@@ -105,3 +105,22 @@ def test_json_answers_get_values_json_escaped_whole_and_streamed() -> None:
     plain_restorer = ChunkRestorer(reverse)  # not a JSON answer: values as they are
     chunk = {"choices": [{"index": 0, "delta": {"content": "<CUSTOMER_1>"}, "finish_reason": "stop"}]}
     assert plain_restorer.chunk(chunk)["choices"][0]["delta"]["content"] == 'Acme "West" \\ Co'
+
+
+def test_streamed_legacy_function_call_arguments_are_restored_across_chunks() -> None:
+    reverse = {"<PERSON_1>": 'Zoë "Z" Lee'}
+    restorer = ChunkRestorer(reverse)
+    pieces = ['{"who": "<PER', "SON_1", '>"}']
+    out = ""
+    for i, piece in enumerate(pieces):
+        finish = "function_call" if i == len(pieces) - 1 else None
+        chunk = {"choices": [{"index": 0, "delta": {"function_call": {"arguments": piece}}, "finish_reason": finish}]}
+        out += restorer.chunk(chunk)["choices"][0]["delta"]["function_call"]["arguments"]
+    assert json.loads(out) == {"who": 'Zoë "Z" Lee'}
+    held = ChunkRestorer(reverse)
+    chunk = {
+        "choices": [{"index": 0, "delta": {"function_call": {"arguments": '{"who": "<PERSON_'}}, "finish_reason": None}]
+    }
+    assert held.chunk(chunk)["choices"][0]["delta"]["function_call"]["arguments"] == '{"who": "'
+    tail = held.leftover({"id": "x", "choices": []})
+    assert tail is not None and tail["choices"][0]["delta"]["function_call"]["arguments"] == "<PERSON_"

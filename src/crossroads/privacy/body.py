@@ -6,8 +6,9 @@ Scanned in a request:
   ``tool_calls[].function.arguments`` and legacy ``function_call.arguments``;
   ``tools[].function`` and legacy ``functions[]``: ``description`` and the ``parameters`` schema;
   ``response_format.json_schema``: ``description`` and ``schema``;
-- completions ``prompt``; embeddings ``input`` (strings);
-- every endpoint: the end-user id ``user``.
+  ``prediction.content`` (predicted output);
+- completions ``prompt`` and ``suffix``; embeddings ``input`` (strings);
+- every endpoint: the end-user id ``user`` and the string values of ``metadata``.
 
 In a JSON schema only the strings people write prose or data into are scanned: ``title``,
 ``description``, ``$comment``, and every string inside ``enum``, ``const``, ``default`` and
@@ -17,8 +18,8 @@ In a JSON schema only the strings people write prose or data into are scanned: `
 nor is a ``title`` that only spells its property's (definition's, function's) name.
 
 Restored in an answer: ``message.content``, ``tool_calls[].function.arguments`` (JSON-escaped),
-completions ``text`` — in whole answers and in stream deltas; legacy ``function_call.arguments``
-(JSON-escaped) in whole answers.
+completions ``text``, legacy ``function_call.arguments`` (JSON-escaped) — in whole answers and in stream
+deltas.
 """
 
 from __future__ import annotations
@@ -133,6 +134,9 @@ def _chat_slots(body: Body) -> Iterator[Path]:
     if isinstance(response_format, dict):
         json_schema = response_format.get("json_schema")
         yield from _described_schema(json_schema, ("response_format", "json_schema"), "schema")
+    prediction = body.get("prediction")
+    if isinstance(prediction, dict):  # predicted output: the text the answer is expected to resemble
+        yield from _message_slots({"content": prediction.get("content")}, ("prediction",))
 
 
 def _input_slots(field: str, body: Body) -> Iterator[Path]:
@@ -148,8 +152,13 @@ def text_slots(endpoint: Endpoint, body: Body) -> list[Path]:
         slots = list(_chat_slots(body))
     else:
         slots = list(_input_slots("prompt" if endpoint is Endpoint.COMPLETIONS else "input", body))
+    if endpoint is Endpoint.COMPLETIONS and isinstance(body.get("suffix"), str):
+        slots.append(("suffix",))
     if isinstance(body.get("user"), str):
         slots.append(("user",))
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict):  # stored with the request by providers that keep it
+        slots += [("metadata", k) for k, v in metadata.items() if isinstance(v, str)]
     return slots
 
 

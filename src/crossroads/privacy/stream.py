@@ -9,6 +9,7 @@ from crossroads.backends.base import Body
 from crossroads.privacy.restore import StreamRestorer, json_string, plain
 
 Key = tuple[int, str, int]  # (choice index, field, tool call index)
+LEGACY_CALL = -1  # the "tool call index" of a legacy ``function_call``
 
 
 class ChunkRestorer:
@@ -46,6 +47,9 @@ class ChunkRestorer:
             function = call.get("function") or {}
             if isinstance(function.get("arguments"), str):
                 function["arguments"] = self._feed((index, "args", call.get("index", 0)), function["arguments"])
+        legacy = delta.get("function_call")
+        if isinstance(legacy, dict) and isinstance(legacy.get("arguments"), str):
+            legacy["arguments"] = self._feed((index, "args", LEGACY_CALL), legacy["arguments"])
 
     def _flush_into(self, index: int, choice: dict[str, Any]) -> None:
         for key in [k for k in self.parts if k[0] == index]:
@@ -74,6 +78,10 @@ def _append(choice: dict[str, Any], key: Key, rest: str) -> None:
     delta = choice.setdefault("delta", {})
     if field == "content":
         delta["content"] = (delta.get("content") or "") + rest
+        return
+    if call_index == LEGACY_CALL:
+        legacy = delta.setdefault("function_call", {})
+        legacy["arguments"] = (legacy.get("arguments") or "") + rest
         return
     calls = delta.setdefault("tool_calls", [])
     call = next((c for c in calls if c.get("index", 0) == call_index), None)
