@@ -100,3 +100,9 @@ def test_sentence_cache_gives_the_same_findings_and_is_bounded(ner_engine: Engin
     detector.detect("Then Cleo Park called.", NAMES)
     assert len(detector.cache) == 2 and "Ann Lee moved to Oslo." not in detector.cache
     detector.cache_size, detector.cache = 0, type(detector.cache)()
+
+
+def test_one_word_field_labels_are_not_names(ner_engine: Engine) -> None:
+    for label in ("Email", "Query", "Phone", "Status"):  # enum items and titles of JSON schemas
+        assert found(ner_engine, label) == []
+    assert found(ner_engine, "Email Ann Lee today.") == [("PERSON", "Ann Lee")]

@@ -55,7 +55,9 @@ PROMPT_WORDS = frozenset(words(_PROMPT_WORDS))
 # words the model takes for (part of) a name in prompts, and acronyms it takes for organisations
 _NOT_NAME_WORDS = """customer client user summarise summarize translate write invoice checksum bearer token order
     ticket request job commit build version dear regards meeting notes subject re fwd ssn iban api eur usd gbp
-    json yaml http https url uuid sql csv pdf id ip dns tls ssh cpu gpu ram aws gcp sdk cli ui"""
+    json yaml http https url uuid sql csv pdf id ip dns tls ssh cpu gpu ram aws gcp sdk cli ui
+    email e-mail phone telephone fax address query status amount total price quantity currency notes comment
+    category priority field value label"""
 NOT_NAMES = frozenset(words(_NOT_NAME_WORDS))
 ORG_SUFFIXES = frozenset(
     words("inc ltd llc gmbh ag plc corp corporation company enterprises industries traders bank group holdings")
