@@ -1,10 +1,11 @@
-"""Privacy test helpers: an echo backend (streams in small pieces, can answer with a tool call)."""
+"""Privacy test helpers: an echo backend (streams in small pieces, can answer with a tool call), a fake hosted
+upstream (one per test module, its record cleared for each test) and a loaded NER engine."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,9 @@ import pytest
 from crossroads.backends.base import Body, Endpoint, Location
 from crossroads.privacy.config import PrivacyConfig
 from crossroads.privacy.engine import Engine
+from crossroads.testing.fake_state import FakeState
+from crossroads.testing.fake_upstream import FakeConfig, create_fake_upstream
+from crossroads.testing.server import serving
 
 
 @dataclass
@@ -89,3 +93,17 @@ def ner_engine() -> Engine:
     engine = Engine(PrivacyConfig(default={"*": "redact"}))
     engine.load_ner()
     return engine
+
+
+@pytest.fixture(scope="module")
+def fake_upstream() -> Iterator[tuple[str, FakeState]]:
+    app = create_fake_upstream(FakeConfig())
+    with serving(app) as base_url:
+        yield base_url + "/v1", app.state.fake
+
+
+@pytest.fixture
+def fake(fake_upstream: tuple[str, FakeState]) -> tuple[str, FakeState]:
+    """The module's fake hosted upstream (base URL, its state) with nothing received yet."""
+    fake_upstream[1].requests.clear()
+    return fake_upstream

@@ -4,7 +4,7 @@ is the hosted backend (what it received is asserted), an echo backend is the sel
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -21,8 +21,7 @@ from crossroads.pipeline import Call, Next, PassThrough
 from crossroads.privacy.engine import Engine
 from crossroads.privacy.stage import PrivacyGuard
 from crossroads.testing.fake_state import FakeState
-from crossroads.testing.fake_upstream import FakeConfig, create_fake_upstream
-from crossroads.testing.server import free_port, serving
+from crossroads.testing.server import free_port
 from tests.privacy.conftest import EchoBackend
 
 POLICY = {
@@ -35,18 +34,6 @@ POLICY = {
 }
 SECRET = "AKIAIOSFODNN7EXAMPLE"
 HEADER = "x-crossroads-privacy"
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[tuple[str, FakeState]]:
-    app = create_fake_upstream(FakeConfig())
-    with serving(app) as base_url:
-        yield base_url + "/v1", app.state.fake
-
-
-@pytest.fixture(autouse=True)
-def _clean(fake: tuple[str, FakeState]) -> None:
-    fake[1].requests.clear()
 
 
 def settings(url: str, privacy: dict[str, Any] | None = None, **models: Any) -> Settings:

@@ -6,33 +6,19 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import openai
 import pytest
 
 from crossroads.testing.fake_state import FakeState
-from crossroads.testing.fake_upstream import FakeConfig, create_fake_upstream
-from crossroads.testing.server import serving
 from tests.privacy.conftest import EchoBackend
 from tests.privacy.test_guard_gateway import HEADER, POLICY, SECRET, client_for, gateway, sent, settings, user
 
 ANN, BOB = "ann@example.com", "bob@example.org"
 SSN = "078-05-1120"
 CONVERSATION = "x-crossroads-conversation"
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[tuple[str, FakeState]]:
-    app = create_fake_upstream(FakeConfig())
-    with serving(app) as base_url:
-        yield base_url + "/v1", app.state.fake
-
-
-@pytest.fixture(autouse=True)
-def _clean(fake: tuple[str, FakeState]) -> None:
-    fake[1].requests.clear()
 
 
 @pytest.fixture
