@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crossroads.backends.base import Body, Endpoint, Location
+from crossroads.testing.doubles import NoLifecycle
 
 
 @dataclass
-class UsageBackend:
+class UsageBackend(NoLifecycle):
     name: str = "usage"
     location: Location = "hosted"
     prompt_tokens: int = 1500
@@ -22,15 +23,6 @@ class UsageBackend:
     snapshot: str | None = None  # the model name the upstream reports (e.g. a dated snapshot)
     delay: float = 0.0
     calls: list[Body] = field(default_factory=list)
-
-    async def start(self) -> None:
-        return None
-
-    async def aclose(self) -> None:
-        return None
-
-    async def ready(self) -> str | None:
-        return None
 
     def _usage(self) -> dict[str, int]:
         total = self.prompt_tokens + self.completion_tokens

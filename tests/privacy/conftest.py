@@ -14,13 +14,14 @@ import pytest
 from crossroads.backends.base import Body, Endpoint, Location
 from crossroads.privacy.config import PrivacyConfig
 from crossroads.privacy.engine import Engine
+from crossroads.testing.doubles import NoLifecycle
 from crossroads.testing.fake_state import FakeState
 from crossroads.testing.fake_upstream import FakeConfig, create_fake_upstream
 from crossroads.testing.server import serving
 
 
 @dataclass
-class EchoBackend:
+class EchoBackend(NoLifecycle):
     """Answers with the last user message; with ``tools``, calls the first tool with ``{"text": message}``.
     Streams in ``piece``-character chunks so placeholders arrive split."""
 
@@ -28,15 +29,6 @@ class EchoBackend:
     location: Location = "local"
     piece: int = 3
     calls: list[Body] = field(default_factory=list)
-
-    async def start(self) -> None:
-        return None
-
-    async def aclose(self) -> None:
-        return None
-
-    async def ready(self) -> str | None:
-        return None
 
     def _text(self, body: Body) -> str:
         self.calls.append(body)

@@ -11,25 +11,17 @@ from typing import Any
 from crossroads.backends.base import Body, Endpoint, Location
 from crossroads.config import Settings, parse_settings
 from crossroads.errors import CrossroadsError
+from crossroads.testing.doubles import NoLifecycle
 
 
 @dataclass
-class RuleBackend:
+class RuleBackend(NoLifecycle):
     """Answers ``rule(last user message)``; a rule may raise a CrossroadsError. Records every call."""
 
     name: str
     rule: Callable[[str], str]
     location: Location = "hosted"
     calls: list[Body] = field(default_factory=list)
-
-    async def start(self) -> None:
-        return None
-
-    async def aclose(self) -> None:
-        return None
-
-    async def ready(self) -> str | None:
-        return None
 
     async def send(self, endpoint: Endpoint, body: Body) -> Body:
         self.calls.append(body)
