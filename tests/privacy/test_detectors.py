@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
+import random
+import re
+from collections.abc import Callable
+
 import pytest
 
 from crossroads.privacy.config import CustomDetector, PrivacyConfig
+from crossroads.privacy.corpus import card, iban_code, ssn
 from crossroads.privacy.engine import Engine
 from crossroads.privacy.spans import Span, resolve
+from crossroads.privacy.validators import _IBAN_LENGTHS as IBAN_LENGTHS
 from crossroads.privacy.validators import credit_card, iban, luhn, phone_number, us_ssn
 
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -139,3 +147,195 @@ def test_resolve_prefers_score_then_length() -> None:
         Span("D", 20, 22, 0.1, "w"),
     ]
     assert [s.entity_type for s in resolve(spans, min_score=0.2)] == ["B", "C"]
+
+
+# The fast validators and rows against what they replaced: the same verdicts and the same findings, on inputs in
+# every shape the rows produce and on noise around them.
+
+
+def _old_credit_card(text: str) -> bool:
+    digits = re.sub(r"\D", "", text)
+    return 13 <= len(digits) <= 19 and digits[0] in "23456" and not ("-" in text and " " in text) and luhn(digits)
+
+
+def _old_luhn(text: str) -> bool:
+    digits = re.sub(r"\D", "", text)
+    doubled = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+    values = [int(d) for d in reversed(digits)]
+    return 12 <= len(digits) <= 19 and (sum(values[::2]) + sum(doubled[d] for d in values[1::2])) % 10 == 0
+
+
+def _old_iban(text: str) -> bool:
+    code = text.replace(" ", "").upper()
+    expected = IBAN_LENGTHS.get(code[:2])
+    if (expected and len(code) != expected) or not 15 <= len(code) <= 34:
+        return False
+    rearranged = code[4:] + code[:4]
+    return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
+
+
+def _old_us_ssn(text: str) -> bool:
+    digits = re.sub(r"\D", "", text)
+    if len(digits) != 9 or len(set(re.findall(r"\D", text))) > 1:
+        return False
+    area, group, serial = digits[:3], digits[3:5], digits[5:]
+    return area not in {"000", "666"} and area[0] != "9" and group != "00" and serial != "0000"
+
+
+def _old_ip(text: str, v6_only: bool = False) -> bool:
+    if v6_only and text.count(":") < 2:
+        return False
+    try:
+        (ipaddress.IPv6Address if v6_only else ipaddress.ip_address)(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _verdict(check: Callable[[str], bool], text: str) -> object:
+    try:
+        return check(text)
+    except ValueError as error:
+        return type(error)
+
+
+def _shaped(rng: random.Random) -> str:
+    """Cards, SSNs, IBANs, IPv4 and IPv6 addresses, times of day, valid or not, and noise."""
+    digits = lambda n: "".join(rng.choice("0123456789") for _ in range(n))  # noqa: E731
+    shape = rng.randrange(9)
+    if shape == 0:
+        return rng.choice(" -").join(digits(4) for _ in range(4))[: rng.randint(12, 19)]
+    if shape == 1:
+        return digits(rng.randint(11, 20)) if rng.random() < 0.5 else iban_code(rng)
+    if shape == 2:
+        return f"{digits(3)}{rng.choice(' -x')}{digits(2)}{rng.choice(' -')}{digits(4)}"
+    if shape == 3:
+        return rng.choice(["GB", "DE", "NO", "ZZ", "gb"]) + digits(2) + " ".join(digits(4) for _ in range(4))
+    if shape == 4:
+        octet = lambda: rng.choice([str(rng.randint(0, 300)), "0" + digits(rng.randint(1, 2)), digits(1)])  # noqa: E731
+        return ".".join(octet() for _ in range(rng.choice([3, 4, 4, 5])))
+    if shape == 5:
+        groups = ["", "0", "ab", "ffff", "12345", "1.2.3.4", "a%eth0", "g", "db8"]
+        return ":".join(rng.choice(groups) for _ in range(rng.randint(1, 10)))
+    if shape == 6:
+        return ":".join(digits(2) for _ in range(rng.randint(2, 4)))
+    return "".join(rng.choice("0123456789 -.:/+ABCZaz٣ı٠_%") for _ in range(rng.randint(0, 24)))
+
+
+def test_fast_validators_give_the_verdicts_they_replaced() -> None:
+    from crossroads.privacy import validators
+
+    rng = random.Random(11)
+    checks: list[tuple[Callable[[str], bool], Callable[[str], bool]]] = [
+        (credit_card, _old_credit_card),
+        (luhn, _old_luhn),
+        (iban, _old_iban),
+        (us_ssn, _old_us_ssn),
+        (validators.ip_address, _old_ip),
+        (validators.ipv6, lambda text: _old_ip(text, v6_only=True)),
+    ]
+    for _ in range(20_000):
+        text = card(rng) if rng.random() < 0.1 else ssn(rng) if rng.random() < 0.1 else _shaped(rng)
+        for check, old in checks:
+            assert _verdict(check, text) == _verdict(old, text), (check.__name__, text)
+
+
+def _old_row_findings(regex: str, flags: int, text: str, pos: int, endpos: int) -> list[tuple[int, int]]:
+    group = 1 if "(" in regex.replace("(?", "") else 0  # the password's value; all of an address or a card
+    return [m.span(group) for m in re.compile(regex, flags).finditer(text, pos, endpos)]
+
+
+OLD_PASSWORD = (
+    r"\b(?:[a-z0-9]+_)*(?:password|passwd|pwd|pass|secret|token|api_?key)\b"
+    + r"[\"']?\s*[:=]\s*[\"']?"
+    + r"([^\s\"',;`]{4,200})"
+)
+OLD_IPV6 = r"(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![\w:])"
+OLD_CARD = r"(?=[\d -]{13})(?:\d[ -]?){12,18}\d(?![\d-])"
+
+
+def _assignments(rng: random.Random) -> str:
+    """Key words inside identifiers and words, key-value shapes, Unicode look-alikes (ſ, Kelvin sign) and noise."""
+    words = ["password", "PASSWD", "pwd", "pass", "Secret", "token", "api_key", "apikey", "paſs", "api_\u212aey"]
+    prefixes = ["", "db_", "my_db_", "x", "_", "__", "9_", "é_", "a-", "ü", "pass_", "secret_token_"]
+    pieces = []
+    for _ in range(rng.randint(1, 6)):
+        pieces.append(rng.choice(prefixes) + rng.choice(words) + rng.choice(["", "s", "_x", "word"]))
+        pieces.append(rng.choice(["=", ": ", " = '", '":"', " is ", "="]))
+        pieces.append("".join(rng.choice("aZ9_=:-é' ,xyz") for _ in range(rng.randint(0, 12))))
+        pieces.append(rng.choice([" ", "\n", ", ", "", "_", "é"]))
+    return "".join(pieces)
+
+
+def _digit_runs(rng: random.Random) -> str:
+    return "".join(rng.choice("0123456789 --  x٣") for _ in range(rng.randint(0, 50)))
+
+
+REWRITTEN = {
+    "password_assignment": (OLD_PASSWORD, _assignments),
+    "ipv6": (OLD_IPV6, lambda rng: _shaped(rng) + " " + _shaped(rng)),
+    "credit_card": (OLD_CARD, _digit_runs),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REWRITTEN))
+def test_rewritten_rows_find_what_the_old_regexes_found(name: str) -> None:
+    from crossroads.privacy import detect
+    from crossroads.privacy.patterns import BUILTIN
+
+    pattern = next(p for p in BUILTIN if p.name == name)
+    row = detect.compile_pattern(dataclasses.replace(pattern, validator="none", not_after=""))
+    old, texts = REWRITTEN[name]
+    rng = random.Random(5)
+    for _ in range(4000):
+        text = texts(rng)
+        pos = rng.choice([0, rng.randint(0, len(text))])
+        endpos = rng.choice([len(text), rng.randint(pos, len(text))])
+        for regex in (row.regex, row.ascii_regex) if text.isascii() else (row.regex,):
+            found: list[Span] = []
+            detect._matches(row, regex, text, text.lower(), [(pos, endpos, 10**6)], found)
+            assert [(s.start, s.end) for s in found] == _old_row_findings(old, regex.flags, text, pos, endpos), text
+
+
+def test_windows_merge_as_before() -> None:
+    """Windows around anchor matches: clipped to the text, merged where they overlap or touch, each with its
+    longest match (the merge the windows had before it was written as one pass)."""
+    from crossroads.privacy.detect import RegexDetector
+    from crossroads.privacy.patterns import ANCHORS, BUILTIN
+
+    def reference(found: list[tuple[int, int]], left: int, right: int, size: int) -> list[tuple[int, int, int]]:
+        merged: list[tuple[int, int, int]] = []
+        for first, until in found:
+            start, end = max(0, first - left), min(size, until + right)
+            if merged and start <= merged[-1][1]:
+                last = merged[-1]
+                merged[-1] = (last[0], max(end, last[1]), max(until - first, last[2]))
+            else:
+                merged.append((start, end, until - first))
+        return merged
+
+    detector = RegexDetector(BUILTIN, gate=False)
+    rng = random.Random(2)
+    for _ in range(3000):
+        text = "x" * rng.randint(0, 120)
+        starts = sorted(rng.randint(0, len(text)) for _ in range(rng.randint(0, 6)))
+        found = [(at, min(len(text), at + rng.randint(0, 15))) for at in starts]
+        for name, anchor in ANCHORS.items():
+            windows = detector._windows(name, text, text, True, found)
+            assert windows == reference(found, anchor.left, anchor.right, len(text)), (name, found, len(text))
+
+
+def test_remembered_verdicts_are_kept_by_digest_and_can_be_forgotten() -> None:
+    from crossroads.privacy import validators
+
+    calls: list[str] = []
+
+    def check(text: str) -> bool:
+        calls.append(text)
+        return text.startswith("4")
+
+    cached = validators.remembered(check)
+    assert cached("4111") and cached("4111") and not cached("5111")
+    assert calls == ["4111", "5111"]
+    validators.forget()
+    assert cached("4111") and calls == ["4111", "5111", "4111"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress
 from re import _constants as sre  # type: ignore[attr-defined]
@@ -26,6 +26,7 @@ NO_CONTEXT_FACTOR = 0.5  # a match with context words configured but none nearby
 # ASCII characters Unicode ``\s`` matches but ASCII ``\s`` does not: a text without them (and without
 # non-ASCII characters) matches alike under re.ASCII, which is faster (no Unicode tables for \d, \w, \s)
 _UNICODE_ONLY_SPACE = "\x1c\x1d\x1e\x1f"
+_ASCII_WORD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 
 
 class Detector(Protocol):
@@ -41,12 +42,13 @@ class _Compiled:
     ascii_regex: re.Pattern[str]  # the same regex under re.ASCII, for texts where both match alike
     validate: Validator
     context: tuple[str, ...] = ()
-    not_after: frozenset[str] | None = None
-    word_not_after: bool = False
+    not_after: frozenset[str] | None = None  # the characters barred before a finding, ASCII word characters included
+    word_not_after: bool = False  # word characters beyond ASCII barred too
     extend_left: re.Pattern[str] | None = None
     prefilter: tuple[str, ...] = ()  # the row runs only if one of these occurs in the text
     prefilter_lower: bool = False  # look for the prefilter in the lower-cased text
     validates: bool = True  # False when the validator accepts everything
+    word_prefix: tuple[re.Pattern[str], re.Pattern[str]] | None = None  # the pattern's, (Unicode, ASCII)
 
 
 def compile_pattern(pattern: Pattern, context: Iterable[str] = ()) -> _Compiled:
@@ -56,12 +58,15 @@ def compile_pattern(pattern: Pattern, context: Iterable[str] = ()) -> _Compiled:
         _ascii(pattern.regex, pattern.flags),
         VALIDATORS[pattern.validator],
         tuple(w.lower() for w in context),
-        frozenset(pattern.not_after.replace("w", "")) if pattern.not_after else None,
+        frozenset(pattern.not_after.replace("w", _ASCII_WORD)) if pattern.not_after else None,
         "w" in pattern.not_after,
         _left_regex(pattern.extend_left) if pattern.extend_left else None,
         pattern.prefilter,
         bool(pattern.flags & re.I),
         pattern.validator != "none",
+        (re.compile(pattern.word_prefix, pattern.flags), _ascii(pattern.word_prefix, pattern.flags))
+        if pattern.word_prefix
+        else None,
     )
 
 
@@ -87,22 +92,38 @@ def _left_regex(chars: str) -> re.Pattern[str]:
     return re.compile(f"(?s:.*)[^{word}{re.escape(chars.replace('w', ''))}]")
 
 
-def _is_in(char: str, chars: frozenset[str] | None, word: bool) -> bool:
-    return (chars is not None and char in chars) or (word and (char.isalnum() or char == "_"))
+# up to the last non-word character: a word starts after it (Unicode, ASCII)
+_WORD_START = (re.compile(r"(?s:.*)\W"), re.compile(r"(?s:.*)\W", re.ASCII))
 
 
-def _left_edge(row: _Compiled, text: str, start: int) -> int:
-    """Where the finding starts: extended left over ``extend_left``; -1 when the character before is barred."""
-    if row.extend_left is not None:
-        floor = max(0, start - MAX_LEFT)
-        barrier = row.extend_left.match(text, floor, start)
-        left = barrier.end() if barrier is not None else floor
-        if left == start:
-            return -1
-        start = left
-    if start > 0 and _is_in(text[start - 1], row.not_after, row.word_not_after):
-        return -1
-    return start
+def _key_word_matches(
+    row: _Compiled, regex: re.Pattern[str], text: str, pos: int, endpos: int
+) -> Iterator[re.Match[str]]:
+    """The matches ``finditer`` would give if the regex began with a word boundary and the row's ``word_prefix``: those
+    whose key word's whole word, from a start at or after where the search resumed, is that prefix then the key
+    word. A match rejected gives way to one further on, even inside it."""
+    assert row.word_prefix is not None
+    ascii_mode = bool(regex.flags & re.ASCII)
+    prefix, word_start = row.word_prefix[ascii_mode], _WORD_START[ascii_mode]
+    floor = pos  # where the search resumed: the finditer matches before it were consumed
+    while (match := regex.search(text, pos, endpos)) is not None:
+        at = match.start()
+        left = word_start.match(text, floor - 1 if floor else 0, at)  # a character before floor: is it a word's?
+        start = left.end() if left is not None else 0
+        if (left is not None or floor == 0) and prefix.fullmatch(text, start, at):
+            yield match
+            pos = floor = match.end()
+        else:
+            pos = at + 1
+
+
+def _extended(extend_left: re.Pattern[str], text: str, start: int) -> int:
+    """Where the finding starts, extended left over the row's ``extend_left``; -1 when there is nothing to extend
+    over."""
+    floor = max(0, start - MAX_LEFT)
+    barrier = extend_left.match(text, floor, start)
+    left = barrier.end() if barrier is not None else floor
+    return -1 if left == start else left
 
 
 class RegexDetector:
@@ -159,13 +180,20 @@ class RegexDetector:
             else:
                 found = [m.span() for m in (ascii_regex if ascii_only else unicode_regex).finditer(haystack)]
         merged: list[tuple[int, int, int]] = []
+        left, right, size = anchor.left, anchor.right, len(text)
+        begin, stop, longest = 0, -1, 0  # the window being merged into (none yet: stop < 0, below any start)
         for first, until in found:
-            start, end = max(0, first - anchor.left), min(len(text), until + anchor.right)
-            if merged and start <= merged[-1][1]:
-                last = merged[-1]
-                merged[-1] = (last[0], max(end, last[1]), max(until - first, last[2]))
+            start = first - left if first > left else 0
+            end = until + right if until + right < size else size
+            if start <= stop:  # overlaps or touches the window being merged into
+                stop = end if end > stop else stop
+                longest = until - first if until - first > longest else longest
             else:
-                merged.append((start, end, until - first))
+                if stop >= 0:
+                    merged.append((begin, stop, longest))
+                begin, stop, longest = start, end, until - first
+        if stop >= 0:
+            merged.append((begin, stop, longest))
         return merged
 
 
@@ -188,15 +216,25 @@ def _matches(
     """Appends to ``out`` the row's validated findings in each window ``text[pos:endpos]`` whose longest anchor
     match is long enough."""
     p = row.pattern
-    checks_left = row.not_after is not None or row.extend_left is not None
+    group, barred, word, extend_left = p.group, row.not_after, row.word_not_after, row.extend_left
+    validate = row.validate if row.validates else None
     for pos, endpos, anchor_run in windows:
         if anchor_run < p.min_run:
             continue
-        for match in regex.finditer(text, pos, endpos):
-            start, end = match.span(p.group)
-            if start >= 0 and checks_left:
-                start = _left_edge(row, text, start)
-            if start < 0 or (row.validates and not row.validate(text[start:end])):
+        matches = (
+            regex.finditer(text, pos, endpos)
+            if row.word_prefix is None
+            else _key_word_matches(row, regex, text, pos, endpos)
+        )
+        for match in matches:
+            start, end = match.span(group)
+            if start < 0:
+                continue
+            if extend_left is not None and (start := _extended(extend_left, text, start)) < 0:
+                continue
+            if start and barred is not None and ((char := text[start - 1]) in barred or (word and char.isalnum())):
+                continue  # barred before the finding ("w": ASCII ones are in ``barred``)
+            if validate is not None and not validate(text[start:end]):
                 continue
             score = p.score
             if row.context and not any(w in lower[max(0, start - CONTEXT_WINDOW) : start] for w in row.context):

@@ -2,9 +2,10 @@
 
 Each row: entity type, detector name, regex, validator (see ``validators``), score, which regex group is
 the finding, what may not precede it, and an optional anchor (see ``ANCHORS``). Regexes start with a
-literal, a character class or a look-ahead, never with ``\b`` or a look-behind, so the regex engine can skip
-ahead in C (a look-ahead that every match satisfies, like the card's, only fails hopeless starts sooner);
-the "not preceded by" test is the row's ``not_after`` instead.
+literal or a character class (case-sensitive: the regex engine skips ahead to it in C) or else a look-ahead,
+never with ``\b`` or a look-behind; a look-ahead that every match satisfies (the card's after its first digit,
+IPv6's) only fails hopeless starts sooner. The "not preceded by" test is the row's ``not_after`` instead, and
+a key word's identifier prefix (``db_password``) its ``word_prefix``.
 Cheap skips, as data: ``prefilter`` (literals one of which every finding contains; a row whose regex
 starts with its literal needs none, since the regex engine already skips ahead to it in C, faster than
 ``in`` would) and ``min_run`` (the shortest anchor match a finding fits in, for rows anchored on digits).
@@ -31,6 +32,9 @@ class Pattern:
     anchor: str = ""  # a name in ANCHORS: the regex runs only in windows around the anchor's matches
     prefilter: tuple[str, ...] = ()  # literals one of which every match contains (lower-case if flags has re.I)
     min_run: int = 0  # the finding lies inside one anchor match at least this long: skip windows without one
+    # the regex starts at a key word that may end a longer identifier (``db_password``): what precedes the key
+    # word in its word must match this whole (checked per match, not tried by the regex at every position)
+    word_prefix: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +59,17 @@ ANCHORS = {
 
 
 _KEY_VALUE = r"[\"']?\s*[:=]\s*[\"']?"
+# what every IPv6 match starts with (two groups of up to 4 hex digits, each ending in a colon): fails hopeless
+# starts, like words with a-f in them, before the alternation is tried
+_HEX_COLONS = r"(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)"
+# password|passwd|pwd|pass|secret|token|api_?key ignoring case, written to start with a case-sensitive class of
+# every first letter it may match (the regex engine skips ahead to that in C; it cannot for a caseless word)
+_KEY_WORD = r"(?-i:[APSTapst\u017f])(?:(?<=p)(?:assword|asswd|wd|ass)|(?<=s)ecret|(?<=t)oken|(?<=a)pi_?key)"
 
 STRUCTURED = [
     Pattern("EMAIL_ADDRESS", "email", r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",
             score=0.95, extend_left="w.%+-"),
-    Pattern("CREDIT_CARD", "credit_card", r"(?=[\d -]{13})(?:\d[ -]?){12,18}\d(?![\d-])", "credit_card", 0.95,
+    Pattern("CREDIT_CARD", "credit_card", r"\d(?=[\d -]{12})(?:[ -]?\d){12,18}(?![\d-])", "credit_card", 0.95,
             not_after="w-", anchor="digits", min_run=13),
     Pattern("IBAN_CODE", "iban", r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b", "iban", 0.95,
             not_after="w", anchor="digits"),
@@ -73,8 +83,8 @@ STRUCTURED = [
             not_after="w+.-", anchor="digits", min_run=11),
     Pattern("IP_ADDRESS", "ipv4", r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\w)", "ip_address", 0.85,
             not_after="w.", anchor="digits", prefilter=(".",), min_run=7),
-    Pattern("IP_ADDRESS", "ipv6", r"(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![\w:])", "ipv6",
-            0.85, not_after="w:", anchor="colons"),
+    Pattern("IP_ADDRESS", "ipv6", _HEX_COLONS + r"(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![\w:])",
+            "ipv6", 0.85, not_after="w:", anchor="colons"),
     Pattern("URL_CREDENTIALS", "url_userinfo", r"://([^\s/:@]+:[^\s/@]+)@[^\s/]+", score=0.98,
             group=1),
     Pattern("URL", "url", r"https?://[^\s<>\"'`)\]]+[^\s<>\"'`)\].,;:!?]", score=0.6, not_after="w"),
@@ -115,9 +125,9 @@ SECRETS = [
             extend_left="rs", not_after="w"),
     Pattern("JWT", "jwt", r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", "jwt", 0.99, not_after="w"),
     Pattern("PASSWORD", "password_assignment",
-            r"\b(?:[a-z0-9]+_)*(?:password|passwd|pwd|pass|secret|token|api_?key)\b" + _KEY_VALUE
-            + r"([^\s\"',;`]{4,200})", "secret_value", 0.9, group=1, flags=re.I, anchor="assignment",
-            prefilter=("=", ":")),
+            _KEY_WORD + r"\b" + _KEY_VALUE + r"([^\s\"',;`]{4,200})",
+            "secret_value", 0.9, group=1, flags=re.I, anchor="assignment", prefilter=("=", ":"),
+            word_prefix=r"(?:[a-z0-9]+_)*"),
 ]  # fmt: skip
 
 BUILTIN = STRUCTURED + SECRETS
