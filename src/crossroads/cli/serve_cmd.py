@@ -19,7 +19,7 @@ crossroads is serving {models} on {url}
   reply = client.chat.completions.create(
       model="{model}",
       messages=[
-          {{"role": "system", "content": "You are a helpful assistant. Answer in one short sentence."}},
+          {{"role": "system", "content": "You are a helpful assistant."}},
           {{"role": "user", "content": "What is the capital of France?"}},
       ],
   )
