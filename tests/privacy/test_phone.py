@@ -1,5 +1,6 @@
-"""The phone validator's fast validity check gives libphonenumber's verdict, number by number: on numbers in every
-shape the phone rows match (international for every country code, US and UK national), valid and not."""
+"""The phone validator's fast parse and fast validity check give libphonenumber's verdict, number by number: on
+numbers in every shape the phone rows match (international for every country code, US and UK national), valid and
+not."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import random
 import phonenumbers
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
-from crossroads.privacy.validators import _valid_number, phone_number
+from crossroads.privacy import phone as validators
+from crossroads.privacy.phone import _valid_number, phone_number
 
 SEPARATORS = ["", " ", "-", "."]
 
@@ -84,3 +86,83 @@ def test_fast_validity_is_libphonenumbers() -> None:
                 continue
             assert _valid_number(number) == phonenumbers.is_valid_number(number), (text, region)
         assert phone_number(text) == verdict, text
+
+
+def row_shapes(n: int, seed: int) -> list[str]:
+    """Texts as the rows write them, where parse has choices to make: examples of every type in every region with
+    digits changed (and a national prefix after the country code), codes no country has, US numbers whose area
+    code starts with 0 or 1 or an international prefix (011, 00), UK numbers, +1 and +44 with a trunk prefix, and
+    loose punctuation (leading parentheses)."""
+    rng = random.Random(seed)
+    codes = sorted(COUNTRY_CODE_TO_REGION_CODE)
+    kinds = [getattr(phonenumbers.PhoneNumberType, kind) for kind in ("FIXED_LINE", "MOBILE", "TOLL_FREE", "VOIP")]
+    examples = []
+    for code in codes:
+        for region in COUNTRY_CODE_TO_REGION_CODE[code]:
+            for kind in kinds:
+                if region == "001":
+                    example = phonenumbers.example_number_for_non_geo_entity(code)
+                else:
+                    example = phonenumbers.example_number_for_type(region, kind)
+                if example is not None:
+                    examples.append((code, phonenumbers.national_significant_number(example)))
+
+    def international(code: int | str, national: str) -> str:
+        out, at = f"+{code}", 0
+        while at < len(national) - 1:
+            size = rng.randint(1, 4)
+            group = national[at : min(at + size, len(national) - 1)]
+            at += size
+            out += rng.choice(SEPARATORS) + (f"({group})" if rng.random() < 0.15 else group)
+        return out + national[-1]
+
+    out = []
+    for _ in range(n):
+        shape = rng.randrange(6)
+        if shape == 0:
+            code, national = rng.choice(examples)
+            keep = rng.randint(max(0, len(national) - 5), len(national))
+            national = national[:keep] + _digits(rng, max(1, len(national) - keep + rng.choice([-2, -1, 0, 0, 1])))
+            out.append(international(code, ("0" if rng.random() < 0.2 else "") + national))
+        elif shape == 1:
+            out.append(international(rng.choice([*codes, rng.randint(0, 999)]), _digits(rng, rng.randint(2, 15))))
+        elif shape == 2:
+            area = rng.choice(
+                [_digits(rng, 3), "0" + _digits(rng, 2), "1" + _digits(rng, 2), "011", "001", "44" + _digits(rng, 1)]
+            )
+            sep = rng.choice([" ", "-", "."])
+            out.append(rng.choice([f"({area}) ", f"{area}{sep}"]) + f"{_digits(rng, 3)}{sep}{_digits(rng, 4)}")
+        elif shape == 3:
+            digits = f"0{rng.randint(1, 9)}{_digits(rng, rng.randint(8, 10))}"
+            head = rng.randint(3, 5)
+            middle = max(3, min(4, len(digits) - head - 3))
+            out.append(f"{digits[:head]} {digits[head : head + middle]} {digits[head + middle :]}")
+        elif shape == 4:
+            trunk = rng.choice(["", "0", "1"])
+            out.append(f"+{rng.choice(['1 ', '44 ', '44 (0)', '1 ('])}{trunk}{_digits(rng, rng.randint(6, 11))}")
+        else:
+            body = "".join(rng.choice("01234567890123456789 .-()") for _ in range(rng.randint(3, 16)))
+            out.append(rng.choice(["+", "", "(", "+("]) + body + rng.choice("0123456789"))
+    return out
+
+
+def test_fast_parse_is_libphonenumbers() -> None:
+    """For each text in the simple shapes, the fast parse gives parse's country code and national significant
+    number (or says not a number where parse raises), and the validator gives libphonenumber's verdict."""
+    texts = row_shapes(20_000, seed=5)
+    fast = 0
+    for text in texts:
+        simple = validators._SIMPLE_PHONE.fullmatch(text) is not None
+        digits = text.translate(validators._PUNCTUATION)
+        for region in [None] if text.startswith("+") else ["US", "GB"]:
+            try:
+                number = phonenumbers.parse(text, region)
+                expected = (number.country_code, phonenumbers.national_significant_number(number))
+            except phonenumbers.NumberParseException:
+                expected = None
+            if simple and len(digits) >= 3:
+                fast += 1
+                got = validators._international(digits) if region is None else validators._national(digits, region)
+                assert got == expected, (text, region)
+        assert validators.phone_number.__wrapped__(text) == _libphonenumber(text), text  # type: ignore[attr-defined]
+    assert fast > 0.9 * len(texts)

@@ -11,67 +11,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
-import hashlib
 import ipaddress
 import json
 import re
-import secrets
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from phonenumbers import PhoneNumber
+from crossroads.privacy.memo import Validator, forget, remembered
+from crossroads.privacy.phone import phone_number
 
-Validator = Callable[[str], bool]
+__all__ = ["VALIDATORS", "Validator", "forget", "phone_number", "remembered"]
 
 _NON_DIGIT = re.compile(r"\D")
-REMEMBERED = 4096  # verdicts kept per validator
-
-
-_FORGET: list[Callable[[], None]] = []  # how to clear each validator's remembered verdicts
-
-
-@functools.cache
-def _keyed() -> Any:
-    """A BLAKE2 hasher keyed per process (digests mean nothing outside it), copied for each value."""
-    return hashlib.blake2b(digest_size=16, key=secrets.token_bytes(16))
-
-
-def remembered(check: Validator) -> Validator:
-    """``check`` with its last ``REMEMBERED`` verdicts kept by a keyed BLAKE2 digest of the value."""
-    verdicts: OrderedDict[bytes, bool] = OrderedDict()
-    lock = threading.Lock()
-    _FORGET.append(verdicts.clear)
-
-    @functools.wraps(check)
-    def cached(text: str) -> bool:
-        hasher = _keyed().copy()
-        hasher.update(text.encode(errors="surrogatepass"))
-        digest = hasher.digest()
-        with lock:
-            verdict = verdicts.get(digest)
-            if verdict is not None:
-                verdicts.move_to_end(digest)
-                return verdict
-        verdict = check(text)
-        with lock:
-            verdicts[digest] = verdict
-            if len(verdicts) > REMEMBERED:
-                verdicts.popitem(last=False)
-        return verdict
-
-    return cached
-
-
-def forget() -> None:
-    """Clear every remembered verdict (benchmarks measuring values never seen)."""
-    for clear in _FORGET:
-        clear()
-
-
 # IBAN lengths by country (ISO 13616 registry, the common ones); others need 15..34 characters
 _IBAN_LENGTHS = {
     "AD": 24, "AT": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "EE": 20,
@@ -177,115 +126,6 @@ def _ipv6(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-@remembered
-def phone_number(text: str) -> bool:
-    """A number libphonenumber calls valid: international as written, national as US or GB."""
-    import phonenumbers  # imported on first use: its metadata load is not free
-
-    regions = [None] if text.lstrip().startswith("+") else ["US", "GB"]
-    for region in regions:
-        try:
-            number = phonenumbers.parse(text, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if _valid_number(number):
-            return True
-    return False
-
-
-# libphonenumber's is_valid_number with its patterns compiled once, not looked up in its regex cache at each of
-# the dozens of tests a number takes (its region among those sharing a country code, then its type): the same
-# steps, the same verdict (tests/privacy/test_phone.py compares them), ~9x faster (~3 µs a number).
-
-_Desc = tuple[frozenset[int], re.Pattern[str]]  # possible lengths (none: any), the national number pattern
-
-
-def _valid_number(number: PhoneNumber) -> bool:
-    """``phonenumbers.is_valid_number(number)``."""
-    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, national_significant_number
-
-    code = number.country_code
-    regions = COUNTRY_CODE_TO_REGION_CODE.get(code) if code is not None else None
-    if regions is None:
-        return False
-    nsn = national_significant_number(number)
-    region = regions[0] if len(regions) == 1 else _region_among(regions, nsn)
-    if region is None:
-        return False
-    kinds = _kinds(code, region)
-    return kinds is not None and _known_kind(kinds, nsn)
-
-
-def _region_among(regions: tuple[str, ...], nsn: str) -> str | None:
-    """The first region whose leading digits start ``nsn`` or, for a region without any, where its type is known
-    (libphonenumber's ``_region_code_for_number_from_list``)."""
-    for region in regions:
-        found = _leading_digits(region)
-        if found is None:
-            continue
-        leading, kinds = found
-        if (leading.match(nsn) is not None) if leading is not None else _known_kind(kinds, nsn):
-            return region
-    return None
-
-
-def _known_kind(kinds: tuple[_Desc, tuple[_Desc, ...]], nsn: str) -> bool:
-    """The number fits the region's general pattern and one of its types (``_number_type_helper`` != UNKNOWN)."""
-    general, types = kinds
-    return _fits(general, nsn) and any(_fits(desc, nsn) for desc in types)
-
-
-def _fits(desc: _Desc, nsn: str) -> bool:
-    lengths, pattern = desc
-    return (not lengths or len(nsn) in lengths) and pattern.fullmatch(nsn) is not None
-
-
-@functools.cache
-def _leading_digits(region: str) -> tuple[re.Pattern[str] | None, tuple[_Desc, tuple[_Desc, ...]]] | None:
-    """A region's leading-digits pattern and its patterns; None for a region without metadata."""
-    from phonenumbers import PhoneMetadata
-
-    metadata = PhoneMetadata.metadata_for_region(region.upper(), None)
-    if metadata is None:
-        return None
-    leading = re.compile(metadata.leading_digits) if metadata.leading_digits is not None else None
-    return leading, _descs(metadata)
-
-
-@functools.cache
-def _kinds(country_code: int, region: str) -> tuple[_Desc, tuple[_Desc, ...]] | None:
-    """The patterns ``is_valid_number_for_region`` tests a number of ``region`` with; None when it says no to
-    every number (no metadata, or the region has another country code)."""
-    from phonenumbers import REGION_CODE_FOR_NON_GEO_ENTITY, PhoneMetadata
-
-    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region.upper())
-    if metadata is None:
-        return None
-    if region != REGION_CODE_FOR_NON_GEO_ENTITY:
-        home = PhoneMetadata.metadata_for_region(region.upper(), None)
-        if home is None or home.country_code != country_code:
-            return None
-    return _descs(metadata)
-
-
-_NEVER: _Desc = (frozenset({-1}), re.compile("(?!)"))  # a description missing or without a pattern: no match
-
-
-def _descs(metadata: Any) -> tuple[_Desc, tuple[_Desc, ...]]:
-    """The general description, and those of the types a number may have (mobile only when its pattern differs
-    from fixed lines')."""
-
-    def desc(number_desc: Any) -> _Desc:
-        if number_desc is None or not number_desc.national_number_pattern:
-            return _NEVER
-        return frozenset(number_desc.possible_length), re.compile(number_desc.national_number_pattern)
-
-    m = metadata
-    types = [m.premium_rate, m.toll_free, m.shared_cost, m.voip, m.personal_number, m.pager, m.uan, m.voicemail]
-    types += [m.fixed_line] if m.same_mobile_and_fixed_line_pattern else [m.fixed_line, m.mobile]
-    return desc(m.general_desc), tuple(d for d in map(desc, types) if d is not _NEVER)
 
 
 def jwt(text: str) -> bool:
