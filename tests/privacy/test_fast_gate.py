@@ -14,11 +14,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from crossroads.privacy import detect
+from crossroads.privacy import detect, gate
 from crossroads.privacy.config import CustomDetector, PrivacyConfig
 from crossroads.privacy.corpus import generate, prompts
-from crossroads.privacy.detect import Gate, RegexDetector, class_letters, compile_pattern, gate_bytes
+from crossroads.privacy.detect import RegexDetector, compile_pattern
 from crossroads.privacy.engine import Engine, fast_detectors
+from crossroads.privacy.gate import Gate, class_letters, gate_bytes
 from crossroads.privacy.patterns import ANCHORS, BUILTIN, Pattern
 
 pytest.importorskip("hyperscan")
@@ -210,13 +211,13 @@ def test_gate_bytes_keep_offsets() -> None:
 
 
 def test_caseless_matches_beyond_ascii_only_for_the_folded_letters() -> None:
-    """Ignoring case, an ASCII character matches a character beyond ASCII only if it is one of detect._FOLDS."""
+    """Ignoring case, an ASCII character matches a character beyond ASCII only if it is one of gate._FOLDS."""
     beyond = "".join(chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c < 0xE000)
     matched = set()
     for code in range(128):
         if re.search("(?i)" + re.escape(chr(code)), beyond):
             matched.add(code)
-    assert matched <= set(detect._FOLDS)
+    assert matched <= set(gate._FOLDS)
 
 
 @pytest.mark.parametrize("ascii", [True, False])
@@ -230,8 +231,8 @@ def test_categories_are_exact_on_ascii(ascii: bool) -> None:
         ("CATEGORY_SPACE", r"\s"),
         ("CATEGORY_NOT_SPACE", r"\S"),
     ]:
-        chars = detect._CATEGORIES[getattr(detect.sre, category)][1 if ascii else 0]
-        assert {c for c in range(128) if re.match(escape, chr(c), flags)} == chars - {detect._BEYOND}
+        chars = gate._CATEGORIES[getattr(gate.sre, category)][1 if ascii else 0]
+        assert {c for c in range(128) if re.match(escape, chr(c), flags)} == chars - {gate._BEYOND}
 
 
 def test_class_letters_find_what_the_regex_finds() -> None:

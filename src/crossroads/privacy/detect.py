@@ -2,30 +2,25 @@
 
 Every detector has ``name`` and ``detect(text) -> list[Span]``; a ``Scanner`` runs a list of them and
 resolves overlaps. These run in microseconds on a prompt, so they run on the event loop. With the ``hyperscan``
-package installed, one scan of the text first rules out the rows that cannot match it (see ``Gate``).
+package installed, one scan of the text first rules out the rows that cannot match it (``crossroads.privacy.gate``).
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress
-from re import _constants as sre  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
-from typing import Any, Protocol
+from typing import Protocol
 
-from crossroads.privacy.patterns import ANCHORS, Anchor, Pattern
+from crossroads.privacy.gate import UNICODE_ONLY_SPACE, Gate, class_letters
+from crossroads.privacy.patterns import ANCHORS, Pattern
 from crossroads.privacy.spans import Span, resolve
 from crossroads.privacy.validators import VALIDATORS, Validator
 
 CONTEXT_WINDOW = 60  # characters before a match searched for a context word
 MAX_LEFT = 64  # characters a finding may extend left of its match (an email's local part)
 NO_CONTEXT_FACTOR = 0.5  # a match with context words configured but none nearby keeps half its score
-# ASCII characters Unicode ``\s`` matches but ASCII ``\s`` does not: a text without them (and without
-# non-ASCII characters) matches alike under re.ASCII, which is faster (no Unicode tables for \d, \w, \s)
-_UNICODE_ONLY_SPACE = "\x1c\x1d\x1e\x1f"
 _ASCII_WORD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 
 
@@ -82,7 +77,7 @@ def _ascii(regex: str, flags: int) -> re.Pattern[str]:
 
 
 def _ascii_only(text: str) -> bool:
-    return text.isascii() and not any(char in text for char in _UNICODE_ONLY_SPACE)  # memchr: fast
+    return text.isascii() and not any(char in text for char in UNICODE_ONLY_SPACE)  # memchr: fast
 
 
 def _left_regex(chars: str) -> re.Pattern[str]:
@@ -240,355 +235,6 @@ def _matches(
             if row.context and not any(w in lower[max(0, start - CONTEXT_WINDOW) : start] for w in row.context):
                 score *= NO_CONTEXT_FACTOR
             out.append(Span(p.entity_type, start, end, score, p.name))
-
-
-# The gate: one Hyperscan scan over the text tells which rows can match it, so most rows never run. The scan
-# reads the text one byte per character (each character beyond ASCII as the byte 0x80) and each row as a
-# *widened* copy of its regex, translated from Python's own parse of it, so Python-only syntax means what
-# Python means: zero-width tests (look-arounds, \b, anchors) dropped, a back-reference replaced by its group,
-# every character test widened to a set of bytes (with 0x80 where it may match a character beyond ASCII).
-# Wherever a row matches, in the whole text or in a window of it, its widened copy matches the same characters,
-# so a row the scan does not report cannot match. Rows that cannot be translated or compiled always run.
-# ASCII texts get a database without 0x80 (faster) that also finds the anchors' literals.
-
-_BEYOND = 0x80  # stands for any character beyond ASCII
-_ASCII = frozenset(range(128))
-_ALL = _ASCII | {_BEYOND}
-_DIGITS = frozenset(b"0123456789")
-_LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-_FOLDS = frozenset(b"IKSiks")  # ASCII letters that, ignoring case, match letters beyond ASCII too (İ ı K ſ)
-_WORD = _LETTERS | _DIGITS | {ord("_")}
-_SPACE = frozenset(b" \t\n\r\f\v")
-_UNICODE_SPACE = _SPACE | frozenset(_UNICODE_ONLY_SPACE.encode())
-# category → the bytes it may match under Unicode semantics, under re.ASCII (exact for ASCII characters)
-_CATEGORIES: dict[Any, tuple[frozenset[int], frozenset[int]]] = {
-    sre.CATEGORY_DIGIT: (_DIGITS | {_BEYOND}, _DIGITS),
-    sre.CATEGORY_NOT_DIGIT: (_ALL - _DIGITS, _ALL - _DIGITS),
-    sre.CATEGORY_WORD: (_WORD | {_BEYOND}, _WORD),
-    sre.CATEGORY_NOT_WORD: (_ALL - _WORD, _ALL - _WORD),
-    sre.CATEGORY_SPACE: (_UNICODE_SPACE | {_BEYOND}, _SPACE),
-    sre.CATEGORY_NOT_SPACE: (_ALL - _UNICODE_SPACE, _ALL - _SPACE),
-}
-_ZERO_WIDTH = {sre.AT, sre.ASSERT, sre.ASSERT_NOT}
-_REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT}
-# "?" set aside as NUL while the ASCII codec's "?" marks the characters beyond ASCII
-_BEYOND_BYTES = bytes.maketrans(b"?\x00", bytes([_BEYOND]) + b"?")
-
-
-def gate_bytes(text: str) -> bytes | None:
-    """``text`` one byte per character, each beyond ASCII as 0x80; None for a text with NUL (not gated)."""
-    if text.isascii():
-        return text.encode()
-    if "\x00" in text:
-        return None
-    return text.replace("?", "\x00").encode("ascii", "replace").translate(_BEYOND_BYTES)
-
-
-class Untranslatable(ValueError):
-    """A regex the gate cannot widen: its row always runs."""
-
-
-def widened(regex: str, flags: int = 0, beyond: bool = True) -> bytes:
-    """A Hyperscan expression matching (in ``gate_bytes(text)``) wherever ``regex`` matches (in ``text``), and
-    maybe elsewhere. ``beyond=False``: for ASCII texts only."""
-    parsed = sre_parse.parse(regex, flags)
-    expression = _Widening(beyond).sequence(parsed, parsed.state.flags)
-    if not expression:
-        raise Untranslatable("matches the empty string")
-    return expression.encode()
-
-
-class _Widening:
-    def __init__(self, beyond: bool) -> None:
-        self.beyond = beyond
-        self.groups: dict[int, tuple[Any, int]] = {}  # group number → its parsed body and flags
-
-    def sequence(self, items: Any, flags: int) -> str:
-        return "".join(self.item(op, av, flags) for op, av in items)
-
-    def item(self, op: Any, av: Any, flags: int) -> str:
-        if op in _ZERO_WIDTH:
-            return ""
-        if op in (sre.LITERAL, sre.NOT_LITERAL, sre.ANY, sre.IN):
-            return self.character(_chars(op, av, flags))
-        if op is sre.BRANCH:
-            return "(?:" + "|".join(self.sequence(branch, flags) for branch in av[1]) + ")"
-        if op is sre.SUBPATTERN:
-            group, add, remove, body = av
-            inner = (flags | add) & ~remove
-            if group is not None:
-                self.groups[group] = (body, inner)
-            return "(?:" + self.sequence(body, inner) + ")"
-        if op is sre.ATOMIC_GROUP:
-            return "(?:" + self.sequence(av, flags) + ")"
-        if op in _REPEATS:
-            low, high, body = av
-            if high == 0:
-                return ""
-            return "(?:" + self.sequence(body, flags) + f"){{{low},{'' if high == sre.MAXREPEAT else high}}}"
-        if op is sre.GROUPREF:  # the group's text again: matched by the group's regex (caseless if either is)
-            body, inner = self.groups[av]
-            return "(?:" + self.sequence(body, inner | (flags & re.I)) + ")"
-        if op is sre.GROUPREF_EXISTS:
-            _, yes, no = av
-            return "(?:" + self.sequence(yes, flags) + "|" + (self.sequence(no, flags) if no else "") + ")"
-        raise Untranslatable(f"no translation for {op}")
-
-    def character(self, chars: frozenset[int]) -> str:
-        if not self.beyond:  # no 0x80 in an ASCII text: a test only of characters beyond ASCII keeps it, unmet
-            chars = chars - {_BEYOND} or chars
-        return _byte_class(chars)
-
-
-def _chars(op: Any, av: Any, flags: int) -> frozenset[int]:
-    """The bytes one character test may match."""
-    if op is sre.ANY:
-        return _ALL if flags & re.S else _ALL - {ord("\n")}
-    members = [(sre.LITERAL, av)] if op is not sre.IN else list(av)
-    if op is sre.NOT_LITERAL or (members and members[0][0] is sre.NEGATE):
-        excluded = [_member(m, a, flags)[0] for m, a in members if m is not sre.NEGATE]
-        return _ALL - frozenset().union(*excluded)  # a character beyond ASCII may be outside any class
-    return frozenset().union(*(sure | maybe for sure, maybe in (_member(m, a, flags) for m, a in members)))
-
-
-def _member(op: Any, av: Any, flags: int) -> tuple[frozenset[int], frozenset[int]]:
-    """The ASCII characters a class member matches (exactly: a negated class excludes them), and the other bytes
-    it may match."""
-    if op is sre.CATEGORY:
-        chars = _CATEGORIES[av][1 if flags & re.ASCII else 0]
-        return chars - {_BEYOND}, chars & {_BEYOND}
-    if op is sre.LITERAL:
-        low, high = av, av
-    elif op is sre.RANGE:
-        low, high = av
-    else:
-        raise Untranslatable(f"no translation for {op}")
-    chars = frozenset(range(low, min(high, 127) + 1))
-    caseless = bool(flags & re.I)
-    if caseless:
-        chars |= {c ^ 0x20 for c in chars & _LETTERS}
-    maybe: frozenset[int] = frozenset()
-    if (caseless and chars & _FOLDS) or high > 127:
-        maybe = frozenset({_BEYOND})
-    if caseless and high > 127:
-        maybe |= _LETTERS  # a letter beyond ASCII may match an ASCII one ignoring case (Kelvin sign: k)
-    return chars, maybe
-
-
-def _byte_class(chars: Iterable[int]) -> str:
-    ranges, codes = [], sorted(chars)
-    if not codes:
-        raise Untranslatable("a class matching nothing")
-    start = previous = codes[0]
-    for code in [*codes[1:], -1]:
-        if code != previous + 1:
-            ranges.append(f"\\x{start:02x}" + (f"-\\x{previous:02x}" if previous > start else ""))
-            start = code
-        previous = code
-    return "[" + "".join(ranges) + "]"
-
-
-# Class letters: for an ASCII text, a regex that only ever asks whether a character is in a class matches alike
-# on the text with each character replaced by a representative of the characters no class tells apart from it,
-# and on those the regex is a few literals, which the regex engine skips ahead to faster than to class members
-# (the digits anchor: ~3x). Used for the anchors' regexes.
-
-_AT = {
-    sre.AT_BEGINNING: "^",
-    sre.AT_BEGINNING_STRING: r"\A",
-    sre.AT_END: "$",
-    sre.AT_END_STRING: r"\Z",
-    sre.AT_BOUNDARY: r"\b",
-    sre.AT_NON_BOUNDARY: r"\B",
-}
-
-_LAZINESS = {sre.MIN_REPEAT: "?", sre.POSSESSIVE_REPEAT: "+"}
-
-
-def class_letters(regex: str) -> tuple[bytes, re.Pattern[bytes]] | None:
-    """A translation table for ASCII texts, and ``regex`` (under re.ASCII) for the translated text; None for a
-    regex comparing characters otherwise (ignoring case, back-references, inline flags)."""
-    if not regex.isascii():
-        return None
-    try:
-        parsed = sre_parse.parse(regex, re.ASCII)
-        if parsed.state.flags & ~(re.ASCII | re.VERBOSE):
-            return None
-        letters = _Letters()
-        letters.collect(parsed)
-        table = bytearray(range(256))
-        first: dict[tuple[bool, ...], int] = {}
-        for char in range(128):
-            table[char] = first.setdefault(tuple(char in s for s in letters.sets), char)
-        letters.table = bytes(table)
-        return letters.table, re.compile(letters.sequence(parsed).encode())
-    except (Untranslatable, re.error, KeyError, TypeError, ValueError):
-        return None
-
-
-class _Letters:
-    def __init__(self) -> None:
-        self.sets: list[frozenset[int]] = [_WORD, frozenset(b"\n")]  # what \b, ^ and $ look at
-        self.table = b""
-
-    def collect(self, items: Any) -> None:
-        for op, av in items:
-            if op in (sre.LITERAL, sre.NOT_LITERAL, sre.ANY, sre.IN):
-                self.sets.append(_chars(op, av, re.ASCII) - {_BEYOND})
-            elif op is sre.BRANCH:
-                for branch in av[1]:
-                    self.collect(branch)
-            elif op in _REPEATS or op is sre.SUBPATTERN or op in (sre.ASSERT, sre.ASSERT_NOT):
-                self.collect(av[-1])
-            elif op is sre.ATOMIC_GROUP:
-                self.collect(av)
-
-    def sequence(self, items: Any) -> str:
-        return "".join(self.item(op, av) for op, av in items)
-
-    def item(self, op: Any, av: Any) -> str:
-        if op in (sre.LITERAL, sre.NOT_LITERAL, sre.ANY, sre.IN):
-            return _byte_class({self.table[c] for c in _chars(op, av, re.ASCII) - {_BEYOND}})
-        if op is sre.AT:
-            return _AT[av]
-        if op is sre.BRANCH:
-            return "(?:" + "|".join(self.sequence(branch) for branch in av[1]) + ")"
-        if op is sre.SUBPATTERN:
-            group, add, remove, body = av
-            if add or remove:
-                raise Untranslatable("inline flags")
-            return ("(?:" if group is None else "(") + self.sequence(body) + ")"
-        if op in _REPEATS:
-            low, high, body = av
-            bounds = f"{{{low},{'' if high == sre.MAXREPEAT else high}}}"
-            return "(?:" + self.sequence(body) + ")" + bounds + _LAZINESS.get(op, "")
-        if op in (sre.ASSERT, sre.ASSERT_NOT):
-            direction, body = av
-            kind = ("=" if op is sre.ASSERT else "!") if direction > 0 else ("<=" if op is sre.ASSERT else "<!")
-            return f"(?{kind}" + self.sequence(body) + ")"
-        if op is sre.ATOMIC_GROUP:
-            return "(?>" + self.sequence(av) + ")"
-        raise Untranslatable(f"no class letters for {op}")
-
-
-class GateScan:
-    """What one scan found: the rows that may match and, for an ASCII text, the anchors' literals."""
-
-    __slots__ = ("admitted", "anchors", "literals", "rows")
-
-    def __init__(self, admitted: bytearray) -> None:
-        self.admitted = admitted  # per row, 1 if it may match
-        self.rows = len(admitted)
-        self.literals: list[tuple[int, int]] = []  # (expression id, end) of each literal found
-        self.anchors: dict[str, list[tuple[int, int]]] = {}  # anchor → where its literals are, sorted
-
-
-class _Database:
-    """Compiled expressions (each id a row, or a literal past the rows) and per thread the scratch a scan needs."""
-
-    def __init__(self, hyperscan: Any, expressions: dict[int, tuple[bytes, int]], rows: int) -> None:
-        self.hyperscan = hyperscan
-        self.database = _compile(hyperscan, expressions)
-        if self.database is None:  # one does not compile: find it, and compile the others
-            expressions = {i: e for i, e in expressions.items() if _compile(hyperscan, {i: e}) is not None}
-            self.database = _compile(hyperscan, expressions)
-        self.ids = set(expressions) if self.database is not None else set()
-        self.ungated = bytearray(int(i not in self.ids) for i in range(rows))
-        self._local = threading.local()
-
-    def scan(self, data: bytes) -> GateScan:
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            scratch = self._local.scratch = self.hyperscan.Scratch(self.database)
-        found = GateScan(self.ungated.copy())
-        self.database.scan(data, match_event_handler=_on_match, context=found, scratch=scratch)
-        return found
-
-
-def _compile(hyperscan: Any, expressions: dict[int, tuple[bytes, int]]) -> Any:
-    if not expressions:
-        return None
-    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    try:
-        database.compile(
-            expressions=[e for e, _ in expressions.values()],
-            ids=list(expressions),
-            flags=[f for _, f in expressions.values()],
-        )
-    except hyperscan.error:
-        return None
-    return database
-
-
-def _on_match(id: int, start: int, end: int, flags: int, found: GateScan) -> None:
-    if id < found.rows:
-        found.admitted[id] = 1
-    else:
-        found.literals.append((id, end))
-
-
-class Gate:
-    """One Hyperscan scan admits the rows that can match a text (the others are skipped) and finds the
-    anchors' literals in an ASCII text."""
-
-    def __init__(self, hyperscan: Any, rows: Sequence[_Compiled], anchors: dict[str, Anchor]) -> None:
-        gate = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH
-        ascii_texts: dict[int, tuple[bytes, int]] = {}
-        any_texts: dict[int, tuple[bytes, int]] = {}
-        for index, row in enumerate(rows):
-            try:
-                any_texts[index] = (widened(row.pattern.regex, row.pattern.flags), gate)
-                ascii_texts[index] = (widened(row.pattern.regex, row.pattern.flags, beyond=False), gate)
-            except Exception:  # syntax the translation does not know: the row always runs
-                any_texts.pop(index, None)
-        self.literals: dict[int, tuple[str, int]] = {}  # expression id → (anchor, literal length)
-        for name, anchor in anchors.items():
-            for literal in anchor.literals:
-                if anchor.lower and literal != literal.lower():
-                    continue  # never in the lower-cased text
-                self.literals[len(rows) + len(self.literals)] = (name, len(literal))
-                flags = hyperscan.HS_FLAG_CASELESS if anchor.lower else 0  # ASCII: caseless = in lower-cased
-                ascii_texts[len(rows) + len(self.literals) - 1] = (_literal(literal), flags)
-        self.error: type[Exception] = hyperscan.error
-        self.ascii = _Database(hyperscan, ascii_texts, len(rows))
-        self.any = _Database(hyperscan, any_texts, len(rows))
-        missing = {self.literals[i][0] for i in self.literals if i not in self.ascii.ids}
-        self.anchors = {name for name, a in anchors.items() if a.literals and name not in missing}
-
-    @classmethod
-    def build(cls, rows: Sequence[_Compiled], anchors: dict[str, Anchor]) -> Gate | None:
-        """None without the ``hyperscan`` package or without a row it can gate."""
-        try:
-            import hyperscan
-        except ImportError:
-            return None
-        gate = cls(hyperscan, rows, anchors)
-        return gate if gate.ascii.database is not None or gate.any.database is not None else None
-
-    def scan(self, text: str) -> GateScan | None:
-        """None if the text is not gated (every row runs)."""
-        ascii_text = text.isascii()
-        database = self.ascii if ascii_text else self.any
-        data = text.encode() if ascii_text else gate_bytes(text)
-        if data is None or database.database is None:
-            return None
-        try:
-            found = database.scan(data)
-        except self.error:
-            return None
-        if ascii_text:
-            found.anchors = {name: [] for name in self.anchors}
-            for id, end in found.literals:
-                name, length = self.literals[id]
-                found.anchors[name].append((end - length, end))
-            for occurrences in found.anchors.values():
-                occurrences.sort()
-        return found
-
-
-def _literal(text: str) -> bytes:
-    """A Hyperscan expression for ``text`` as it is (ASCII; empty: fails to compile, so never trusted)."""
-    return "".join(f"\\x{b:02x}" for b in text.encode()).encode()
 
 
 class DenyListDetector:
