@@ -31,7 +31,7 @@ from crossroads.lab.eval.cache import ResponseCache
 from crossroads.lab.eval.caller import Caller
 from crossroads.lab.eval.judge import Judge
 from crossroads.lab.eval.result import Answer, BackendSummary, CaseResult, Pairwise, RunResult, ShadowInfo, SuiteInfo
-from crossroads.lab.eval.runner import Tracker
+from crossroads.lab.eval.runner import Tracker, judged, usable
 from crossroads.lab.eval.shadow_source import ShadowRecords
 from crossroads.lab.eval.stats import ALPHA, bootstrap_percentile, compare_pairs, exact_rate, percentile
 from crossroads.lab.eval.suite_errors import EvalError
@@ -240,19 +240,13 @@ async def judge_pairs(
     grader = Judge(caller, judge)
     out = []
     for name in candidates:
-        rows = [c for c in cases if name in c.answers and _usable(c.answers[name]) and _usable(c.answers[primary])]
+        rows = [c for c in cases if name in c.answers and usable(c.answers[name]) and usable(c.answers[primary])]
         tracker.phase(f"judging {name} against {primary} (both orders)", len(rows))
         verdicts = await asyncio.gather(*(_verdict(grader, c, name, primary, tracker.step) for c in rows))
-        pair = compare_pairs(name, primary, [v for v, _ in verdicts], "judge")
+        pair = judged(name, primary, verdicts)
         pair.statement = pair.statement.replace("this suite cannot", "these records cannot")
-        pair.inconsistent = sum(1 for _, consistent in verdicts if not consistent)
-        pair.inconsistency_rate = pair.inconsistent / len(verdicts) if verdicts else None
         out.append(pair)
     return out
-
-
-def _usable(a: Answer) -> bool:
-    return a.error is None and a.text is not None
 
 
 async def _verdict(

@@ -150,17 +150,21 @@ async def _judge_pairs(results: list[CaseResult], models: list[str], judge: Judg
     tracker.phase("pairwise judging (both orders)", len(pairs) * len(results))
     out = []
     for a, b in pairs:
-        rows = [r for r in results if _usable(r.answers[a]) and _usable(r.answers[b])]
+        rows = [r for r in results if usable(r.answers[a]) and usable(r.answers[b])]
         verdicts = await asyncio.gather(*(_compare(judge, r, a, b, tracker.step) for r in rows))
-        outcomes = [v for v, _ in verdicts]
-        pair = compare_pairs(a, b, outcomes, "judge")
-        pair.inconsistent = sum(1 for _, consistent in verdicts if not consistent)
-        pair.inconsistency_rate = pair.inconsistent / len(verdicts) if verdicts else None
-        out.append(pair)
+        out.append(judged(a, b, verdicts))
     return out
 
 
-def _usable(answer: Answer) -> bool:
+def judged(a: str, b: str, verdicts: list[tuple[Any, bool]]) -> Pairwise:
+    """The pairwise comparison of judge verdicts ``(outcome, consistent when asked in both orders)``."""
+    pair = compare_pairs(a, b, [v for v, _ in verdicts], "judge")
+    pair.inconsistent = sum(1 for _, consistent in verdicts if not consistent)
+    pair.inconsistency_rate = pair.inconsistent / len(verdicts) if verdicts else None
+    return pair
+
+
+def usable(answer: Answer) -> bool:
     return answer.error is None and answer.text is not None
 
 
