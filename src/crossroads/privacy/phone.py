@@ -132,15 +132,21 @@ def _national(digits: str, region: str) -> tuple[int, str] | None:
 
 def _country_code(digits: str) -> tuple[int, str] | None:
     """The first 1 to 3 digits that are a country calling code, and the rest (``_extract_country_code``)."""
-    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
-
     if not digits or digits[0] == "0":
         return None
+    codes = _calling_codes()
     for end in range(1, min(len(digits), _MAX_COUNTRY_CODE) + 1):
-        code = int(digits[:end])
-        if code in COUNTRY_CODE_TO_REGION_CODE:
+        code = codes.get(digits[:end])  # ASCII digits, the first not 0: written as str(int) writes them
+        if code is not None:
             return code, digits[end:]
     return None
+
+
+@functools.cache
+def _calling_codes() -> dict[str, int]:
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+
+    return {str(code): code for code in COUNTRY_CODE_TO_REGION_CODE}
 
 
 def _finished(code: int, national: str, plan: _Plan) -> tuple[int, str] | None:
@@ -249,44 +255,68 @@ def _valid_number(number: PhoneNumber) -> bool:
 
 def _valid(code: int, nsn: str) -> bool:
     """Whether the number with this country code and national significant number is valid."""
+    plan = _validity(code)
+    if plan is None:
+        return False
+    if plan.single:  # the country code's only region: its type must be known
+        return plan.kinds is not None and _known_kind(plan.kinds, nsn)
+    # the first region whose leading digits start the number or, for a region without any, where its type is known
+    # (libphonenumber's ``_region_code_for_number_from_list``); then is_valid_number_for_region with its patterns
+    for leading, picking, kinds in plan.choices:
+        if leading is not None:
+            if leading.match(nsn) is not None:
+                return kinds is not None and _known_kind(kinds, nsn)
+        elif _known_kind(picking, nsn):
+            # tested with these very patterns already: ``_kinds`` of a region with this country code reads the same
+            # metadata as ``_leading_digits``
+            return kinds is not None
+    return False
+
+
+_Kinds = tuple[_Desc, tuple[_Desc, ...]]  # the general description, and those of the types
+
+
+class _Validity(NamedTuple):
+    """What ``is_valid_number`` reads for a country code: for its only region, the patterns the number is tested
+    with; for several, per region (without metadata: left out) in libphonenumber's order, its leading-digits
+    pattern, the patterns that pick it when it has none, and those the number is then tested with."""
+
+    single: bool
+    kinds: _Kinds | None  # single: None says no to every number
+    choices: tuple[tuple[re.Pattern[str] | None, _Kinds, _Kinds | None], ...]
+
+
+@functools.cache
+def _validity(code: int) -> _Validity | None:
     from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
     regions = COUNTRY_CODE_TO_REGION_CODE.get(code)
     if regions is None:
-        return False
-    region = regions[0] if len(regions) == 1 else _region_among(regions, nsn)
-    if region is None:
-        return False
-    kinds = _kinds(code, region)
-    return kinds is not None and _known_kind(kinds, nsn)
-
-
-def _region_among(regions: tuple[str, ...], nsn: str) -> str | None:
-    """The first region whose leading digits start ``nsn`` or, for a region without any, where its type is known
-    (libphonenumber's ``_region_code_for_number_from_list``)."""
+        return None
+    if len(regions) == 1:
+        return _Validity(True, _kinds(code, regions[0]), ())
+    choices = []
     for region in regions:
         found = _leading_digits(region)
-        if found is None:
-            continue
-        leading, kinds = found
-        if (leading.match(nsn) is not None) if leading is not None else _known_kind(kinds, nsn):
-            return region
-    return None
+        if found is not None:
+            choices.append((found[0], found[1], _kinds(code, region)))
+    return _Validity(False, None, tuple(choices))
 
 
-def _known_kind(kinds: tuple[_Desc, tuple[_Desc, ...]], nsn: str) -> bool:
+def _known_kind(kinds: _Kinds, nsn: str) -> bool:
     """The number fits the region's general pattern and one of its types (``_number_type_helper`` != UNKNOWN)."""
-    general, types = kinds
-    return _fits(general, nsn) and any(_fits(desc, nsn) for desc in types)
-
-
-def _fits(desc: _Desc, nsn: str) -> bool:
-    lengths, pattern = desc
-    return (not lengths or len(nsn) in lengths) and pattern.fullmatch(nsn) is not None
+    (lengths, pattern), types = kinds
+    size = len(nsn)
+    if (lengths and size not in lengths) or pattern.fullmatch(nsn) is None:
+        return False
+    for lengths, pattern in types:  # noqa: SIM110 (a loop: no generator per number, on a hot path)
+        if (not lengths or size in lengths) and pattern.fullmatch(nsn) is not None:
+            return True
+    return False
 
 
 @functools.cache
-def _leading_digits(region: str) -> tuple[re.Pattern[str] | None, tuple[_Desc, tuple[_Desc, ...]]] | None:
+def _leading_digits(region: str) -> tuple[re.Pattern[str] | None, _Kinds] | None:
     """A region's leading-digits pattern and its patterns; None for a region without metadata."""
     from phonenumbers import PhoneMetadata
 
@@ -298,7 +328,7 @@ def _leading_digits(region: str) -> tuple[re.Pattern[str] | None, tuple[_Desc, t
 
 
 @functools.cache
-def _kinds(country_code: int, region: str) -> tuple[_Desc, tuple[_Desc, ...]] | None:
+def _kinds(country_code: int, region: str) -> _Kinds | None:
     """The patterns ``is_valid_number_for_region`` tests a number of ``region`` with; None when it says no to
     every number (no metadata, or the region has another country code)."""
     from phonenumbers import REGION_CODE_FOR_NON_GEO_ENTITY, PhoneMetadata
@@ -316,7 +346,7 @@ def _kinds(country_code: int, region: str) -> tuple[_Desc, tuple[_Desc, ...]] | 
 _NEVER: _Desc = (frozenset({-1}), re.compile("(?!)"))  # a description missing or without a pattern: no match
 
 
-def _descs(metadata: Any) -> tuple[_Desc, tuple[_Desc, ...]]:
+def _descs(metadata: Any) -> _Kinds:
     """The general description, and those of the types a number may have (mobile only when its pattern differs
     from fixed lines')."""
 
@@ -326,6 +356,8 @@ def _descs(metadata: Any) -> tuple[_Desc, tuple[_Desc, ...]]:
         return frozenset(number_desc.possible_length), re.compile(number_desc.national_number_pattern)
 
     m = metadata
-    types = [m.premium_rate, m.toll_free, m.shared_cost, m.voip, m.personal_number, m.pager, m.uan, m.voicemail]
-    types += [m.fixed_line] if m.same_mobile_and_fixed_line_pattern else [m.fixed_line, m.mobile]
+    # fixed lines and mobiles first: most numbers are one of them, and any type known is enough (the order of the
+    # tests does not change the verdict)
+    types = [m.fixed_line] if m.same_mobile_and_fixed_line_pattern else [m.fixed_line, m.mobile]
+    types += [m.premium_rate, m.toll_free, m.shared_cost, m.voip, m.personal_number, m.pager, m.uan, m.voicemail]
     return desc(m.general_desc), tuple(d for d in map(desc, types) if d is not _NEVER)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 
@@ -27,13 +28,37 @@ class Span(NamedTuple):
 
 
 def resolve(spans: Iterable[Span], min_score: float = 0.0) -> list[Span]:
-    """Non-overlapping spans in text order: the higher score wins an overlap, then the longer span."""
-    ranked = sorted(
-        (s for s in spans if s.score >= min_score and s.end > s.start),
-        key=lambda s: (-s.score, s.start - s.end, s.start),
-    )
+    """Non-overlapping spans in text order: the higher score wins an overlap, then the longer span, then the earlier.
+
+    Spans are taken in that order of rank and each is kept unless it overlaps one kept before. Only spans that
+    overlap, directly or through others, can affect each other: in text order, each run of overlapping spans is
+    decided by rank on its own, and a span that overlaps nothing (most of them) is kept as it is."""
+    ordered = sorted((s for s in spans if s.score >= min_score and s.end > s.start), key=_start)
     kept: list[Span] = []
-    for span in ranked:
+    run: list[Span] = []  # overlapping spans, in text order, not decided yet
+    reach = -1  # where the run ends
+    for span in ordered:
+        if span.start >= reach:  # overlaps nothing in the run: the run is complete
+            if len(run) == 1:
+                kept.append(run[0])
+            elif run:
+                kept.extend(_by_rank(run))
+            run = [span]
+            reach = span.end
+        else:
+            run.append(span)
+            reach = span.end if span.end > reach else reach
+    if len(run) == 1:
+        kept.append(run[0])
+    elif run:
+        kept.extend(_by_rank(run))
+    return kept
+
+
+def _by_rank(run: list[Span]) -> list[Span]:
+    """The spans of an overlapping run kept by rank, in text order."""
+    kept: list[Span] = []
+    for span in sorted(run, key=_rank):
         for k in kept:
             if span.start < k.end and k.start < span.end:
                 break
@@ -43,8 +68,11 @@ def resolve(spans: Iterable[Span], min_score: float = 0.0) -> list[Span]:
     return kept
 
 
-def _start(span: Span) -> int:
-    return span.start
+def _rank(span: Span) -> tuple[float, int, int]:
+    return -span.score, span.start - span.end, span.start
+
+
+_start = itemgetter(1)  # a span's start
 
 
 def count_types(spans: Iterable[Span]) -> dict[str, int]:
