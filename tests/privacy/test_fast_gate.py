@@ -6,6 +6,7 @@ matches (in the whole text or in a window of it), the widened copy matches too, 
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 import sys
@@ -255,3 +256,26 @@ def test_fast_detectors_gate_the_builtin_table() -> None:
     assert isinstance(detector, RegexDetector) and detector.gate is not None
     assert not any(detector.gate.ascii.ungated) and not any(detector.gate.any.ungated)
     assert detector.gate.anchors == {name for name, a in ANCHORS.items() if a.literals}
+
+
+KEY_WORD_PIECES = [
+    "password", "PASSWORD", "Passwd", "pwd", "PWD", "pass", "secret", "SECRET", "token", "Token", "api_key", "apikey",
+    "API_KEY", "api-key", "db_", "my", "_", "x", "=", ":", " ", "  ", '"', "'", "abc123XYZ", "hunter22", "s3cr3t!",
+    "-", ".", ",", "\n", "$", "{{", "aws_", "passpass", "tokens", "sec",
+]  # fmt: skip
+
+
+def test_key_words_tried_at_their_literals_find_what_a_search_finds() -> None:
+    """The password row is tried only where the gate found one of its anchor's literals (``at_anchor``): on texts
+    made of key words, identifier prefixes, separators and values in every order, it finds what searching finds."""
+    row = next(p for p in BUILTIN if p.name == "password_assignment")
+    assert row.at_anchor
+    tried = RegexDetector([compile_pattern(row)])
+    searched = RegexDetector([compile_pattern(dataclasses.replace(row, at_anchor=False))])
+    rng = random.Random(11)
+    found = 0
+    for _ in range(4000):
+        text = "".join(rng.choice(KEY_WORD_PIECES) for _ in range(rng.randint(1, 30)))
+        assert findings(tried, text) == findings(searched, text), text
+        found += len(findings(tried, text))
+    assert found > 300  # texts with findings, not only without

@@ -8,9 +8,11 @@ package installed, one scan of the text first rules out the rows that cannot mat
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import compress
+from itertools import compress, islice
+from operator import itemgetter
 from typing import Protocol
 
 from crossroads.privacy.gate import UNICODE_ONLY_SPACE, Gate, class_letters
@@ -44,6 +46,7 @@ class _Compiled:
     prefilter_lower: bool = False  # look for the prefilter in the lower-cased text
     validates: bool = True  # False when the validator accepts everything
     word_prefix: tuple[re.Pattern[str], re.Pattern[str]] | None = None  # the pattern's, (Unicode, ASCII)
+    at_anchor: bool = False  # the pattern's: every match starts where one of its anchor's literals occurs
 
 
 def compile_pattern(pattern: Pattern, context: Iterable[str] = ()) -> _Compiled:
@@ -62,6 +65,7 @@ def compile_pattern(pattern: Pattern, context: Iterable[str] = ()) -> _Compiled:
         (re.compile(pattern.word_prefix, pattern.flags), _ascii(pattern.word_prefix, pattern.flags))
         if pattern.word_prefix
         else None,
+        pattern.at_anchor,
     )
 
 
@@ -87,21 +91,29 @@ def _left_regex(chars: str) -> re.Pattern[str]:
     return re.compile(f"(?s:.*)[^{word}{re.escape(chars.replace('w', ''))}]")
 
 
+_span = tuple.__new__  # Span(...) without the Python-level __new__ a named tuple has: a span per finding, on a hot path
+
 # up to the last non-word character: a word starts after it (Unicode, ASCII)
 _WORD_START = (re.compile(r"(?s:.*)\W"), re.compile(r"(?s:.*)\W", re.ASCII))
 
 
 def _key_word_matches(
-    row: _Compiled, regex: re.Pattern[str], text: str, pos: int, endpos: int
+    row: _Compiled,
+    regex: re.Pattern[str],
+    text: str,
+    pos: int,
+    endpos: int,
+    starts: Sequence[tuple[int, int]] | None = None,
 ) -> Iterator[re.Match[str]]:
     """The matches ``finditer`` would give if the regex began with a word boundary and the row's ``word_prefix``: those
     whose key word's whole word, from a start at or after where the search resumed, is that prefix then the key
-    word. A match rejected gives way to one further on, even inside it."""
+    word. A match rejected gives way to one further on, even inside it. ``starts``: where the row's anchor literals
+    occur (sorted), when every match starts at one of them."""
     assert row.word_prefix is not None
     ascii_mode = bool(regex.flags & re.ASCII)
     prefix, word_start = row.word_prefix[ascii_mode], _WORD_START[ascii_mode]
     floor = pos  # where the search resumed: the finditer matches before it were consumed
-    while (match := regex.search(text, pos, endpos)) is not None:
+    while (match := _search(regex, text, pos, endpos, starts)) is not None:
         at = match.start()
         left = word_start.match(text, floor - 1 if floor else 0, at)  # a character before floor: is it a word's?
         start = left.end() if left is not None else 0
@@ -110,6 +122,24 @@ def _key_word_matches(
             pos = floor = match.end()
         else:
             pos = at + 1
+
+
+def _search(
+    regex: re.Pattern[str], text: str, pos: int, endpos: int, starts: Sequence[tuple[int, int]] | None
+) -> re.Match[str] | None:
+    """``regex.search(text, pos, endpos)``; with ``starts`` (every position a match can start at, sorted), the regex
+    is tried there only: the first that matches is where the search would have found it."""
+    if starts is None:
+        return regex.search(text, pos, endpos)
+    for at, _ in islice(starts, bisect_left(starts, pos, key=_first), None):
+        if at >= endpos:
+            break
+        if (match := regex.match(text, at, endpos)) is not None:
+            return match
+    return None
+
+
+_first = itemgetter(0)
 
 
 def _extended(extend_left: re.Pattern[str], text: str, start: int) -> int:
@@ -156,7 +186,9 @@ class RegexDetector:
             if name and name not in windows:
                 windows[name] = self._windows(name, text, lower, ascii_only, found.get(name))
             regex = row.ascii_regex if ascii_only else row.regex
-            _matches(row, regex, text, lower, windows[name] if name else whole, spans)
+            # the gate's literal positions are positions in ``text`` too for an ASCII text
+            starts = found.get(name) if row.at_anchor and ascii_only else None
+            _matches(row, regex, text, lower, windows[name] if name else whole, spans, starts)
         return spans
 
     def _windows(
@@ -207,19 +239,21 @@ def _matches(
     lower: str,
     windows: Iterable[tuple[int, int, int]],
     out: list[Span],
+    starts: Sequence[tuple[int, int]] | None = None,
 ) -> None:
     """Appends to ``out`` the row's validated findings in each window ``text[pos:endpos]`` whose longest anchor
-    match is long enough."""
+    match is long enough. ``starts``: where the anchor's literals are, for a row whose matches start there."""
     p = row.pattern
     group, barred, word, extend_left = p.group, row.not_after, row.word_not_after, row.extend_left
     validate = row.validate if row.validates else None
+    entity_type, name, min_run = p.entity_type, p.name, p.min_run
     for pos, endpos, anchor_run in windows:
-        if anchor_run < p.min_run:
+        if anchor_run < min_run:
             continue
         matches = (
             regex.finditer(text, pos, endpos)
             if row.word_prefix is None
-            else _key_word_matches(row, regex, text, pos, endpos)
+            else _key_word_matches(row, regex, text, pos, endpos, starts)
         )
         for match in matches:
             start, end = match.span(group)
@@ -234,7 +268,7 @@ def _matches(
             score = p.score
             if row.context and not any(w in lower[max(0, start - CONTEXT_WINDOW) : start] for w in row.context):
                 score *= NO_CONTEXT_FACTOR
-            out.append(Span(p.entity_type, start, end, score, p.name))
+            out.append(_span(Span, (entity_type, start, end, score, name)))
 
 
 class DenyListDetector:

@@ -35,6 +35,9 @@ class Pattern:
     # the regex starts at a key word that may end a longer identifier (``db_password``): what precedes the key
     # word in its word must match this whole (checked per match, not tried by the regex at every position)
     word_prefix: str = ""
+    # every match starts where one of its anchor's literals occurs (in the lower-cased text): the regex is tried
+    # there only, not searched for (for an ASCII text, where the gate has found the literals; only with word_prefix)
+    at_anchor: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +130,7 @@ SECRETS = [
     Pattern("PASSWORD", "password_assignment",
             _KEY_WORD + r"\b" + _KEY_VALUE + r"([^\s\"',;`]{4,200})",
             "secret_value", 0.9, group=1, flags=re.I, anchor="assignment", prefilter=("=", ":"),
-            word_prefix=r"(?:[a-z0-9]+_)*"),
+            word_prefix=r"(?:[a-z0-9]+_)*", at_anchor=True),
 ]  # fmt: skip
 
 BUILTIN = STRUCTURED + SECRETS
