@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -30,26 +29,37 @@ def _keyed() -> Any:
 
 
 def remembered(check: Validator) -> Validator:
-    """``check`` with its last ``REMEMBERED`` verdicts kept by a keyed BLAKE2 digest of the value."""
+    """``check`` with its last ``REMEMBERED`` verdicts kept by a keyed BLAKE2 digest of the value.
+
+    No lock: each step on the ordered dict is one call into C, atomic between threads; two threads may both check
+    a value and both store its verdict (the same one), and the oldest verdict may already be gone when one
+    goes to drop it."""
     verdicts: OrderedDict[bytes, bool] = OrderedDict()
-    lock = threading.Lock()
     _FORGET.append(verdicts.clear)
+    hasher: Any = None
 
     @functools.wraps(check)
     def cached(text: str) -> bool:
-        hasher = _keyed().copy()
-        hasher.update(text.encode(errors="surrogatepass"))
-        digest = hasher.digest()
-        with lock:
-            verdict = verdicts.get(digest)
-            if verdict is not None:
+        nonlocal hasher
+        if hasher is None:  # made on first use, not at import
+            hasher = _keyed()
+        value = hasher.copy()
+        value.update(text.encode(errors="surrogatepass"))
+        digest = value.digest()
+        verdict = verdicts.get(digest)
+        if verdict is not None:
+            try:  # noqa: SIM105 (no context manager per call: a hot path)
                 verdicts.move_to_end(digest)
-                return verdict
+            except KeyError:  # dropped meanwhile by another thread
+                pass
+            return verdict
         verdict = check(text)
-        with lock:
-            verdicts[digest] = verdict
-            if len(verdicts) > REMEMBERED:
+        verdicts[digest] = verdict
+        if len(verdicts) > REMEMBERED:
+            try:  # noqa: SIM105 (no context manager per call: a hot path)
                 verdicts.popitem(last=False)
+            except KeyError:  # emptied meanwhile by another thread
+                pass
         return verdict
 
     return cached

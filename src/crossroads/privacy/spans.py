@@ -33,7 +33,8 @@ def resolve(spans: Iterable[Span], min_score: float = 0.0) -> list[Span]:
     Spans are taken in that order of rank and each is kept unless it overlaps one kept before. Only spans that
     overlap, directly or through others, can affect each other: in text order, each run of overlapping spans is
     decided by rank on its own, and a span that overlaps nothing (most of them) is kept as it is."""
-    ordered = sorted((s for s in spans if s.score >= min_score and s.end > s.start), key=_start)
+    ordered = [s for s in spans if s.score >= min_score and s.end > s.start]
+    ordered.sort(key=_start)
     kept: list[Span] = []
     run: list[Span] = []  # overlapping spans, in text order, not decided yet
     reach = -1  # where the run ends
