@@ -362,3 +362,23 @@ def test_remembered_verdicts_are_kept_by_digest_and_can_be_forgotten() -> None:
     assert calls == ["4111", "5111"]
     validators.forget()
     assert cached("4111") and calls == ["4111", "5111", "4111"]
+
+
+def test_ipv6_text_check_is_ipaddress() -> None:
+    """Hex digits and colons are checked without ``ipaddress``; the verdict is its verdict, on every arrangement of
+    short and long groups, empty groups (``::``, ``:::``), leading and trailing colons, 1 to 10 groups."""
+    from crossroads.privacy import validators
+
+    rng = random.Random(5)
+    groups = ["", "", "0", "a", "ab", "fFf", "ffff", "12345", "0000", "db8", "g"]
+    valid = 0
+    for _ in range(100_000):
+        text = ":".join(rng.choice(groups) for _ in range(rng.randint(1, 10)))
+        try:
+            ipaddress.IPv6Address(text)
+            expected = True
+        except ValueError:
+            expected = False
+        assert validators._ipv6(text) == expected, text
+        valid += expected
+    assert valid > 5_000  # valid ones and invalid ones, both
