@@ -192,7 +192,7 @@ class RegexDetector:
         return spans
 
     def _windows(
-        self, name: str, text: str, lower: str, ascii_only: bool, found: list[tuple[int, int]] | None
+        self, name: str, text: str, lower: str, ascii_only: bool, found: Sequence[tuple[int, int]] | None
     ) -> list[tuple[int, int, int]]:
         """Merged windows around the anchor's matches (``found`` by the gate, or found here), each with the length
         of its longest match."""

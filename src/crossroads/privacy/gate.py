@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
@@ -250,13 +250,12 @@ class _Letters:
 class GateScan:
     """What one scan found: the rows that may match and, for an ASCII text, the anchors' literals."""
 
-    __slots__ = ("admitted", "anchors", "literals", "rows")
+    __slots__ = ("admitted", "anchors", "literals")
 
     def __init__(self, admitted: bytearray) -> None:
         self.admitted = admitted  # per row, 1 if it may match
-        self.rows = len(admitted)
         self.literals: list[tuple[int, int]] = []  # (expression id, end) of each literal found
-        self.anchors: dict[str, list[tuple[int, int]]] = {}  # anchor → where its literals are, sorted
+        self.anchors: dict[str, Sequence[tuple[int, int]]] = {}  # anchor → where its literals are, sorted
 
 
 class _Database:
@@ -271,13 +270,14 @@ class _Database:
         self.ids = set(expressions) if self.database is not None else set()
         self.ungated = bytearray(int(i not in self.ids) for i in range(rows))
         self._local = threading.local()
+        self._on_match = _match_handler(rows)
 
     def scan(self, data: bytes) -> GateScan:
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = self.hyperscan.Scratch(self.database)
         found = GateScan(self.ungated.copy())
-        self.database.scan(data, match_event_handler=_on_match, context=found, scratch=scratch)
+        self.database.scan(data, match_event_handler=self._on_match, context=found, scratch=scratch)
         return found
 
 
@@ -296,11 +296,16 @@ def _compile(hyperscan: Any, expressions: dict[int, tuple[bytes, int]]) -> Any:
     return database
 
 
-def _on_match(id: int, start: int, end: int, flags: int, found: GateScan) -> None:
-    if id < found.rows:
-        found.admitted[id] = 1
-    else:
-        found.literals.append((id, end))
+def _match_handler(rows: int) -> Callable[[int, int, int, int, GateScan], None]:
+    """What a scan calls for each match: the first ``rows`` ids are rows, the others literals."""
+
+    def on_match(id: int, start: int, end: int, flags: int, found: GateScan) -> None:
+        if id < rows:
+            found.admitted[id] = 1
+        else:
+            found.literals.append((id, end))
+
+    return on_match
 
 
 class Gate:
@@ -330,6 +335,7 @@ class Gate:
         self.any = _Database(hyperscan, any_texts, len(rows))
         missing = {self.literals[i][0] for i in self.literals if i not in self.ascii.ids}
         self.anchors = {name for name, a in anchors.items() if a.literals and name not in missing}
+        self._no_literals: dict[str, Sequence[tuple[int, int]]] = {name: () for name in self.anchors}
 
     @classmethod
     def build(cls, rows: Sequence[_Compiled], anchors: dict[str, Anchor]) -> Gate | None:
@@ -353,12 +359,16 @@ class Gate:
         except self.error:
             return None
         if ascii_text:
-            found.anchors = {name: [] for name in self.anchors}
+            if not found.literals:  # none of the anchors' literals occurs: the same answer every time
+                found.anchors = self._no_literals
+                return found
+            anchors: dict[str, list[tuple[int, int]]] = {name: [] for name in self.anchors}
             for id, end in found.literals:
                 name, length = self.literals[id]
-                found.anchors[name].append((end - length, end))
-            for occurrences in found.anchors.values():
+                anchors[name].append((end - length, end))
+            for occurrences in anchors.values():
                 occurrences.sort()
+            found.anchors = dict(anchors)
         return found
 
 

@@ -100,13 +100,14 @@ def _fast_phone_number(digits: str, *, international: bool) -> bool:
 
 def _international(digits: str) -> tuple[int, str] | None:
     """parse(+digits, None): the country code and national significant number, or None where parse raises."""
-    if len(digits) <= _MIN_NSN:  # too short after the +
+    if len(digits) <= _MIN_NSN or digits[0] == "0":  # too short after the +, or no country code starts with 0
         return None
-    found = _country_code(digits)
-    if found is None:  # invalid country code (the retry without the + has no region to fall back on)
-        return None
-    code, rest = found
-    return _finished(code, rest, _plan_for_code(code))
+    codes = _CODES or _calling_codes()
+    for end in (1, 2, 3):  # ``_country_code``, inline: the first 1 to 3 digits that are a country calling code
+        code = codes.get(digits[:end])
+        if code is not None:
+            return _finished(code, digits[end:], _plan_for_code(code))
+    return None  # invalid country code (the retry without the + has no region to fall back on)
 
 
 def _national(digits: str, region: str) -> tuple[int, str] | None:
@@ -134,7 +135,7 @@ def _country_code(digits: str) -> tuple[int, str] | None:
     """The first 1 to 3 digits that are a country calling code, and the rest (``_extract_country_code``)."""
     if not digits or digits[0] == "0":
         return None
-    codes = _calling_codes()
+    codes = _CODES or _calling_codes()
     for end in range(1, min(len(digits), _MAX_COUNTRY_CODE) + 1):
         code = codes.get(digits[:end])  # ASCII digits, the first not 0: written as str(int) writes them
         if code is not None:
@@ -142,11 +143,14 @@ def _country_code(digits: str) -> tuple[int, str] | None:
     return None
 
 
-@functools.cache
+_CODES: dict[str, int] = {}  # country calling codes as written (filled on first use, not at import)
+
+
 def _calling_codes() -> dict[str, int]:
     from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
-    return {str(code): code for code in COUNTRY_CODE_TO_REGION_CODE}
+    _CODES.update((str(code), code) for code in COUNTRY_CODE_TO_REGION_CODE)
+    return _CODES
 
 
 def _finished(code: int, national: str, plan: _Plan) -> tuple[int, str] | None:
@@ -154,9 +158,12 @@ def _finished(code: int, national: str, plan: _Plan) -> tuple[int, str] | None:
     then the length bounds."""
     if len(national) < _MIN_NSN:
         return None
-    potential = _strip_national_prefix(national, plan)
-    if _length(potential, plan) in (_POSSIBLE, _TOO_LONG):
-        national = potential
+    if plan.national_prefix is not None and plan.national_prefix.match(national) is not None:
+        potential = _strip_national_prefix(national, plan)
+        if _length(potential, plan) in (_POSSIBLE, _TOO_LONG):
+            national = potential
+    elif not plan.lengths and len(national) not in plan.local_lengths:
+        raise _Unsure  # what ``_length`` of the number, kept as it is, says of a region without possible lengths
     if not _MIN_NSN <= len(national) <= _MAX_NSN:
         return None
     if not (national.isascii() and national.isdigit()):
