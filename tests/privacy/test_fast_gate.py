@@ -279,3 +279,52 @@ def test_key_words_tried_at_their_literals_find_what_a_search_finds() -> None:
         assert findings(tried, text) == findings(searched, text), text
         found += len(findings(tried, text))
     assert found > 300  # texts with findings, not only without
+
+
+@pytest.mark.parametrize(
+    ("regex", "expected"),
+    [
+        (r"\d{3}-\d{2}", (6, 0)),
+        (r"\d{3}-\d{2}(?![\d-])", (6, 1)),
+        (r"\d{2,4}\b", (4, 1)),
+        (r"(?=[a-f]{0,4}:)x", (1, 5)),
+        (r"(?=ab(?=cd))a", (1, 4)),  # a look-ahead inside a look-ahead reads past it
+        (r"(?<=a(?=bc))b", (1, 2)),  # inside a look-behind too
+        (r"(?<=ab)c", (1, 0)),
+        (r"x$", (1, 1)),
+        (r"(a)\1", (2, 0)),
+        (r"\d+", None),
+        (r"\d(?=\d+)", None),
+    ],
+)
+def test_extent_is_the_longest_match_and_how_far_past_it_a_match_reads(
+    regex: str, expected: tuple[int, int] | None
+) -> None:
+    assert gate.extent(regex) == expected
+
+
+def located_texts(rng: random.Random) -> str:
+    """Runs of digits and separators of every length (cards, IBANs, phone numbers, addresses inside longer runs,
+    next to letters, hyphens and dots), IPv6-like groups and times, and noise."""
+    pieces = ["4111 1111 1111 1111", "5500-0000-0000-0004", "GB82WEST12345698765432", "DE89 3704 0044 0532 0130 00",
+              "123-45-6789", "+44 20 7946 0958", "(415) 555-0100", "020 7946 0958", "192.168.1.20", "2001:db8::1",
+              "fe80::1:2:3:4:5:6", "10:22:33", "::", "1", "12", "123", "-", ".", " ", "  ", "x", "A", "ID", ":", "+",
+              "(", ")", "/", "9" * 25, "é", "٣"]  # fmt: skip
+    return "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+
+
+def test_located_rows_find_what_the_whole_text_gives() -> None:
+    """A row the gate locates (run only around its own match ends) finds exactly what its regex finds in the whole
+    text, with no anchor: on texts packed with digit runs, long and short, back to back, and IPv6-like groups."""
+    rows = [p for p in BUILTIN if p.anchor and ANCHORS[p.anchor].located]
+    assert {p.name for p in rows} >= {"credit_card", "iban", "us_ssn", "phone_international", "ipv4", "ipv6"}
+    located = RegexDetector([compile_pattern(p) for p in rows])
+    assert located.gate is not None and all(located.gate.extents)
+    whole = RegexDetector([compile_pattern(dataclasses.replace(p, anchor="", min_run=0)) for p in rows], gate=False)
+    rng = random.Random(17)
+    found = 0
+    for _ in range(6000):
+        text = located_texts(rng)
+        assert findings(located, text) == findings(whole, text), text
+        found += len(findings(located, text))
+    assert found > 3000

@@ -167,15 +167,16 @@ class RegexDetector:
 
     def detect(self, text: str) -> list[Span]:
         scan = self.gate.scan(text) if self.gate is not None else None
-        rows = self.rows if scan is None else compress(self.rows, scan.admitted)
+        rows = enumerate(self.rows) if scan is None else compress(enumerate(self.rows), scan.admitted)
         found = scan.anchors if scan is not None else {}
+        located = scan.windows if scan is not None else {}  # rows the gate located: where they run
         lower = text.lower()
         spans: list[Span] = []
         windows: dict[str, list[tuple[int, int, int]]] = {}
         whole = [(0, len(text), len(text))]
         ascii_only = _ascii_only(text)
         prefilter = scan is None  # the gate checks more than the prefilter
-        for row in rows:
+        for index, row in rows:
             if (
                 prefilter
                 and row.prefilter
@@ -183,12 +184,15 @@ class RegexDetector:
             ):
                 continue
             name = row.pattern.anchor
-            if name and name not in windows:
-                windows[name] = self._windows(name, text, lower, ascii_only, found.get(name))
             regex = row.ascii_regex if ascii_only else row.regex
+            where = located.get(index)
+            if where is None:
+                if name and name not in windows:
+                    windows[name] = self._windows(name, text, lower, ascii_only, found.get(name))
+                where = windows[name] if name else whole
             # the gate's literal positions are positions in ``text`` too for an ASCII text
             starts = found.get(name) if row.at_anchor and ascii_only else None
-            _matches(row, regex, text, lower, windows[name] if name else whole, spans, starts)
+            _matches(row, regex, text, lower, where, spans, starts)
         return spans
 
     def _windows(

@@ -7,6 +7,12 @@ character test widened to a set of bytes (with 0x80 where it may match a charact
 row matches, in the whole text or in a window of it, its widened copy matches the same characters, so a row the
 scan does not report cannot match. Rows that cannot be translated or compiled always run. ASCII texts get a
 database without 0x80 (faster) that also finds the anchors' literals.
+
+Rows on a ``located`` anchor whose matches have a bounded length are scanned for every match end, not just once:
+such a row runs only in windows ``[end - longest match, end + look-ahead reach]`` around the ends, instead of
+around the anchor's matches. Every match Python's regex finds in the whole text ends at a reported end, so it lies
+in one window, whole, with what its look-aheads read; a match in a window is one in the whole text (see
+``located_windows``).
 """
 
 from __future__ import annotations
@@ -72,6 +78,61 @@ def widened(regex: str, flags: int = 0, beyond: bool = True) -> bytes:
     if not expression:
         raise Untranslatable("matches the empty string")
     return expression.encode()
+
+
+def extent(regex: str, flags: int = 0) -> tuple[int, int] | None:
+    """How far a match of ``regex`` reaches: its greatest length, and how many characters past its end a
+    look-ahead or an end or boundary test may read. None if either is unbounded."""
+    parsed = sre_parse.parse(regex, flags)
+    longest = parsed.getwidth()[1]
+    reach = _reach(parsed)
+    return None if longest >= sre.MAXREPEAT or reach is None else (longest, reach)
+
+
+_READS_NEXT = {sre.AT_BOUNDARY, sre.AT_NON_BOUNDARY, sre.AT_END, sre.AT_END_LINE, sre.AT_END_STRING}
+_READS_NEXT |= {getattr(sre, code) for code in ("AT_UNI_BOUNDARY", "AT_UNI_NON_BOUNDARY", "AT_LOC_BOUNDARY",
+                                                 "AT_LOC_NON_BOUNDARY") if hasattr(sre, code)}  # fmt: skip
+
+
+def _reach(items: Any) -> int | None:
+    """How far past the position it is tested at (at most the end of the match) anything in ``items`` reads."""
+    reach = 0
+    for op, av in items:
+        if op in (sre.ASSERT, sre.ASSERT_NOT):
+            direction, body = av
+            inner = _reach(body)
+            if inner is None:
+                return None
+            if direction == 1:  # a look-ahead: its own length, and what it reads past that
+                width = body.getwidth()[1]
+                if width >= sre.MAXREPEAT:
+                    return None
+                inner += width
+            reach = max(reach, inner)  # a look-behind: only what something inside it reads past it
+        elif op is sre.AT:
+            reach = max(reach, 1 if av in _READS_NEXT else 0)
+        else:
+            for body in _bodies(op, av):
+                inner = _reach(body)
+                if inner is None:
+                    return None
+                reach = max(reach, inner)
+    return reach
+
+
+def _bodies(op: Any, av: Any) -> list[Any]:
+    """The sequences nested in one parsed item."""
+    if op is sre.SUBPATTERN:
+        return [av[3]]
+    if op is sre.BRANCH:
+        return list(av[1])
+    if op in _REPEATS:
+        return [av[2]]
+    if op is sre.ATOMIC_GROUP:
+        return [av]
+    if op is sre.GROUPREF_EXISTS:
+        return [body for body in av[1:] if body]
+    return []
 
 
 class _Widening:
@@ -250,12 +311,14 @@ class _Letters:
 class GateScan:
     """What one scan found: the rows that may match and, for an ASCII text, the anchors' literals."""
 
-    __slots__ = ("admitted", "anchors", "literals")
+    __slots__ = ("admitted", "anchors", "ends", "literals", "windows")
 
     def __init__(self, admitted: bytearray) -> None:
         self.admitted = admitted  # per row, 1 if it may match
         self.literals: list[tuple[int, int]] = []  # (expression id, end) of each literal found
         self.anchors: dict[str, Sequence[tuple[int, int]]] = {}  # anchor → where its literals are, sorted
+        self.ends: list[tuple[int, int]] = []  # (expression id, end) of each match of a located row
+        self.windows: dict[int, list[tuple[int, int, int]]] = {}  # located row → where it runs
 
 
 class _Database:
@@ -268,7 +331,7 @@ class _Database:
             expressions = {i: e for i, e in expressions.items() if _compile(hyperscan, {i: e}) is not None}
             self.database = _compile(hyperscan, expressions)
         self.ids = set(expressions) if self.database is not None else set()
-        self.ungated = bytearray(int(i not in self.ids) for i in range(rows))
+        self.ungated = bytearray(int(i not in self.ids and rows + i not in self.ids) for i in range(rows))
         self._local = threading.local()
         self._on_match = _match_handler(rows)
 
@@ -297,11 +360,15 @@ def _compile(hyperscan: Any, expressions: dict[int, tuple[bytes, int]]) -> Any:
 
 
 def _match_handler(rows: int) -> Callable[[int, int, int, int, GateScan], None]:
-    """What a scan calls for each match: the first ``rows`` ids are rows, the others literals."""
+    """What a scan calls for each match: ids below ``rows`` are rows, then located rows (``rows`` + the row), then
+    literals."""
+    located = 2 * rows
 
     def on_match(id: int, start: int, end: int, flags: int, found: GateScan) -> None:
         if id < rows:
             found.admitted[id] = 1
+        elif id < located:
+            found.ends.append((id, end))
         else:
             found.literals.append((id, end))
 
@@ -313,23 +380,33 @@ class Gate:
     anchors' literals in an ASCII text."""
 
     def __init__(self, hyperscan: Any, rows: Sequence[_Compiled], anchors: dict[str, Anchor]) -> None:
-        gate = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH
+        once = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH
         ascii_texts: dict[int, tuple[bytes, int]] = {}
         any_texts: dict[int, tuple[bytes, int]] = {}
+        self.rows = len(rows)
+        # per row, for a located one: its longest match and look-ahead reach
+        self.extents: list[tuple[int, int] | None] = [None] * len(rows)
         for index, row in enumerate(rows):
+            pattern = row.pattern
+            anchor = anchors.get(pattern.anchor)
+            located = extent(pattern.regex, pattern.flags) if anchor is not None and anchor.located else None
+            # a located row reports every match end (id: rows + the row), another its first match only
+            id, flags = (len(rows) + index, hyperscan.HS_FLAG_PREFILTER) if located else (index, once)
             try:
-                any_texts[index] = (widened(row.pattern.regex, row.pattern.flags), gate)
-                ascii_texts[index] = (widened(row.pattern.regex, row.pattern.flags, beyond=False), gate)
+                any_texts[id] = (widened(pattern.regex, pattern.flags), flags)
+                ascii_texts[id] = (widened(pattern.regex, pattern.flags, beyond=False), flags)
             except Exception:  # any syntax the translation does not know: the row always runs
-                any_texts.pop(index, None)
+                any_texts.pop(id, None)
+                continue
+            self.extents[index] = located
         self.literals: dict[int, tuple[str, int]] = {}  # expression id → (anchor, literal length)
         for name, anchor in anchors.items():
             for literal in anchor.literals:
                 if anchor.lower and literal != literal.lower():
                     continue  # never in the lower-cased text
-                self.literals[len(rows) + len(self.literals)] = (name, len(literal))
+                self.literals[2 * len(rows) + len(self.literals)] = (name, len(literal))
                 flags = hyperscan.HS_FLAG_CASELESS if anchor.lower else 0  # ASCII: caseless = in lower-cased
-                ascii_texts[len(rows) + len(self.literals) - 1] = (_literal(literal), flags)
+                ascii_texts[2 * len(rows) + len(self.literals) - 1] = (_literal(literal), flags)
         self.error: type[Exception] = hyperscan.error
         self.ascii = _Database(hyperscan, ascii_texts, len(rows))
         self.any = _Database(hyperscan, any_texts, len(rows))
@@ -358,6 +435,8 @@ class Gate:
             found = database.scan(data)
         except self.error:
             return None
+        if found.ends:
+            found.windows = self.located_windows(found, len(data))
         if ascii_text:
             if not found.literals:  # none of the anchors' literals occurs: the same answer every time
                 found.anchors = self._no_literals
@@ -370,6 +449,42 @@ class Gate:
                 occurrences.sort()
             found.anchors = dict(anchors)
         return found
+
+
+    def located_windows(self, found: GateScan, size: int) -> dict[int, list[tuple[int, int, int]]]:
+        """Per located row with a match end, where it runs: ``[end - longest, end + reach]`` around each end,
+        merged where they overlap (the third member, the text's length, passes any ``min_run``).
+
+        A match the row finds in the whole text ends at a reported end (the widened copy matches its characters):
+        it lies whole in that end's window, with what its look-aheads read. In a window, the row finds the matches
+        it finds there in the whole text: no match in the whole text starts before a window and ends inside it
+        (its own window would overlap this one, and be merged into it); a match found in a window that would
+        continue past the window's end in the whole text would end at a reported end further on, whose window
+        would have been merged in; and what a match reads stays inside the window."""
+        windows: dict[int, list[tuple[int, int, int]]] = {}
+        admitted, extents, rows = found.admitted, self.extents, self.rows
+        found.ends.sort()
+        current = -1
+        merged: list[tuple[int, int, int]] = []
+        begin = stop = longest = reach = 0
+        for id, end in found.ends:
+            start = end - longest if end > longest else 0
+            if id == current and start <= stop:  # overlaps or touches the window being merged into
+                stop = end + reach if end + reach < size else size
+                continue
+            if current >= 0:
+                merged.append((begin, stop, size))
+            if id != current:
+                current = id
+                row = id - rows
+                admitted[row] = 1
+                longest, reach = extents[row] or (0, 0)
+                merged = windows[row] = []
+                start = end - longest if end > longest else 0
+            begin, stop = start, end + reach if end + reach < size else size
+        if current >= 0:
+            merged.append((begin, stop, size))
+        return windows
 
 
 def _literal(text: str) -> bytes:

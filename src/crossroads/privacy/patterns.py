@@ -44,18 +44,21 @@ class Pattern:
 class Anchor:
     """Where findings can be: the matches of a cheap regex, or the occurrences of literals (found with
     ``str.find``, several times faster than the regex engine on an alternation of words), shared by the rows
-    that name it; rows run only in ``[start - left, end + right]`` around them. ``lower``: on lower-case text."""
+    that name it; rows run only in ``[start - left, end + right]`` around them. ``lower``: on lower-case text.
+    ``located``: with the Hyperscan gate, a row on this anchor whose matches have a bounded length runs instead
+    only around the ends of its own matches the gate reports (``crossroads.privacy.gate``)."""
 
     left: int
     right: int
     regex: str = ""
     literals: tuple[str, ...] = ()
     lower: bool = False
+    located: bool = False
 
 
 ANCHORS = {
-    "digits": Anchor(12, 12, regex=r"\d[\d .()/+-]{5,}\d"),
-    "colons": Anchor(40, 40, regex=r":[0-9A-Fa-f]{0,4}:"),
+    "digits": Anchor(12, 12, regex=r"\d[\d .()/+-]{5,}\d", located=True),
+    "colons": Anchor(40, 40, regex=r":[0-9A-Fa-f]{0,4}:", located=True),
     "assignment": Anchor(40, 220, literals=("pass", "pwd", "secret", "token", "api_key", "apikey"), lower=True),
     "azure": Anchor(0, 140, literals=("azure", "api-key", "subscription-key"), lower=True),
 }
