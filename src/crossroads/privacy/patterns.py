@@ -82,7 +82,7 @@ STRUCTURED = [
     Pattern("US_SSN", "us_ssn", r"\d{3}([- ])\d{2}\1\d{4}(?![\d-])", "us_ssn", 0.9, not_after="w-", anchor="digits",
             min_run=11),
     Pattern("PHONE_NUMBER", "phone_international", r"\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}\d(?![\d-])",
-            "phone_number", 0.85, not_after="w+", anchor="digits", prefilter=("+",)),
+            "phone_number", 0.85, not_after="w+", prefilter=("+",)),
     Pattern("PHONE_NUMBER", "phone_national", r"(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-])",
             "phone_number", 0.8, not_after="w+.-", anchor="digits", min_run=12),
     Pattern("PHONE_NUMBER", "phone_uk", r"0[1-9]\d{1,3} \d{3,4} \d{3,4}(?![\w-])", "phone_number", 0.8,
