@@ -291,6 +291,9 @@ def _assignments(rng: random.Random) -> str:
 
 
 def _digit_runs(rng: random.Random) -> str:
+    if rng.random() < 0.5:  # stretches of digits 1 to 30 long (IBAN-like runs), separated
+        stretches = ["".join(rng.choice("0123456789") for _ in range(rng.randint(1, 30))) for _ in range(4)]
+        return "".join(stretch + rng.choice([" ", "-", "", "x", ".", "  "]) for stretch in stretches)
     return "".join(rng.choice("0123456789 --  x٣") for _ in range(rng.randint(0, 50)))
 
 

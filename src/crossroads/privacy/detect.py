@@ -93,6 +93,8 @@ def _left_regex(chars: str) -> re.Pattern[str]:
 
 _span = tuple.__new__  # Span(...) without the Python-level __new__ a named tuple has: a span per finding, on a hot path
 
+_ASCII_FLAG = int(re.ASCII)
+
 # up to the last non-word character: a word starts after it (Unicode, ASCII)
 _WORD_START = (re.compile(r"(?s:.*)\W"), re.compile(r"(?s:.*)\W", re.ASCII))
 
@@ -110,7 +112,7 @@ def _key_word_matches(
     word. A match rejected gives way to one further on, even inside it. ``starts``: where the row's anchor literals
     occur (sorted), when every match starts at one of them."""
     assert row.word_prefix is not None
-    ascii_mode = bool(regex.flags & re.ASCII)
+    ascii_mode = bool(regex.flags & _ASCII_FLAG)  # an int: RegexFlag's & is Python code
     prefix, word_start = row.word_prefix[ascii_mode], _WORD_START[ascii_mode]
     floor = pos  # where the search resumed: the finditer matches before it were consumed
     while (match := _search(regex, text, pos, endpos, starts)) is not None:

@@ -450,7 +450,6 @@ class Gate:
             found.anchors = dict(anchors)
         return found
 
-
     def located_windows(self, found: GateScan, size: int) -> dict[int, list[tuple[int, int, int]]]:
         """Per located row with a match end, where it runs: ``[end - longest, end + reach]`` around each end,
         merged where they overlap (the third member, the text's length, passes any ``min_run``).

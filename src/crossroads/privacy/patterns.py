@@ -1,10 +1,11 @@
-"""The built-in detectors for structured identifiers and secrets: a table, not code.
+r"""The built-in detectors for structured identifiers and secrets: a table, not code.
 
 Each row: entity type, detector name, regex, validator (see ``validators``), score, which regex group is
 the finding, what may not precede it, and an optional anchor (see ``ANCHORS``). Regexes start with a
 literal or a character class (case-sensitive: the regex engine skips ahead to it in C) or else a look-ahead,
-never with ``\b`` or a look-behind; a look-ahead that every match satisfies (the card's after its first digit,
-IPv6's) only fails hopeless starts sooner. The "not preceded by" test is the row's ``not_after`` instead, and
+never with ``\b`` or a look-behind; a look-ahead that every match satisfies (the card's two after its first
+digit, IPv6's) only fails hopeless starts sooner (the card's ``(?!\d{19})``: inside a run of 20 digits or more, no
+start can end its match before a digit). The "not preceded by" test is the row's ``not_after`` instead, and
 a key word's identifier prefix (``db_password``) its ``word_prefix``.
 Cheap skips, as data: ``prefilter`` (literals one of which every finding contains; a row whose regex
 starts with its literal needs none, since the regex engine already skips ahead to it in C, faster than
@@ -75,7 +76,7 @@ _KEY_WORD = r"(?-i:[APSTapst\u017f])(?:(?<=p)(?:assword|asswd|wd|ass)|(?<=s)ecre
 STRUCTURED = [
     Pattern("EMAIL_ADDRESS", "email", r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",
             score=0.95, extend_left="w.%+-"),
-    Pattern("CREDIT_CARD", "credit_card", r"\d(?=[\d -]{12})(?:[ -]?\d){12,18}(?![\d-])", "credit_card", 0.95,
+    Pattern("CREDIT_CARD", "credit_card", r"\d(?!\d{19})(?=[\d -]{12})(?:[ -]?\d){12,18}(?![\d-])", "credit_card", 0.95,
             not_after="w-", anchor="digits", min_run=13),
     Pattern("IBAN_CODE", "iban", r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b", "iban", 0.95,
             not_after="w", anchor="digits"),
