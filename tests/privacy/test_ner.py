@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crossroads.privacy.engine import Engine
+from crossroads.privacy.memo import digest
 from crossroads.privacy.ner import NerDetector, candidate_sentences, clean, windows
 
 NAMES = frozenset({"PERSON", "LOCATION", "ORGANIZATION"})
@@ -93,12 +94,14 @@ def test_sentence_cache_gives_the_same_findings_and_is_bounded(ner_engine: Engin
     detector.cache_size, detector.cache = 2, type(detector.cache)()
     text = "Ann Lee moved to Oslo. Then Bob Stone moved to Rome."
     first = detector.detect(text, NAMES)
-    assert list(detector.cache) == ["Ann Lee moved to Oslo.", " Then Bob Stone moved to Rome."]
+    # by a keyed digest: the cache holds no sentence
+    assert list(detector.cache) == [digest("Ann Lee moved to Oslo."), digest(" Then Bob Stone moved to Rome.")]
+    assert all(isinstance(key, bytes) and len(key) == 16 for key in detector.cache)
     assert detector.detect("ok. " + text, NAMES) == [
         type(s)(s.entity_type, s.start + 4, s.end + 4, s.score, s.detector) for s in first
     ]
     detector.detect("Then Cleo Park called.", NAMES)
-    assert len(detector.cache) == 2 and "Ann Lee moved to Oslo." not in detector.cache
+    assert len(detector.cache) == 2 and digest("Ann Lee moved to Oslo.") not in detector.cache
     detector.cache_size, detector.cache = 0, type(detector.cache)()
 
 

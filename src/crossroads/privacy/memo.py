@@ -28,6 +28,14 @@ def _keyed() -> Any:
     return hashlib.blake2b(digest_size=16, key=secrets.token_bytes(16))
 
 
+def digest(text: str) -> bytes:
+    """A keyed BLAKE2 digest of ``text``: the key is this process's, so digests mean nothing outside it, and a
+    table keyed by them holds no copy of what it remembers findings of."""
+    value = _keyed().copy()
+    value.update(text.encode(errors="surrogatepass"))
+    return value.digest()
+
+
 def remembered(check: Validator) -> Validator:
     """``check`` with its last ``REMEMBERED`` verdicts kept by a keyed BLAKE2 digest of the value.
 
@@ -36,25 +44,19 @@ def remembered(check: Validator) -> Validator:
     goes to drop it."""
     verdicts: OrderedDict[bytes, bool] = OrderedDict()
     _FORGET.append(verdicts.clear)
-    hasher: Any = None
 
     @functools.wraps(check)
     def cached(text: str) -> bool:
-        nonlocal hasher
-        if hasher is None:  # made on first use, not at import
-            hasher = _keyed()
-        value = hasher.copy()
-        value.update(text.encode(errors="surrogatepass"))
-        digest = value.digest()
-        verdict = verdicts.get(digest)
+        key = digest(text)
+        verdict = verdicts.get(key)
         if verdict is not None:
             try:  # noqa: SIM105 (no context manager per call: a hot path)
-                verdicts.move_to_end(digest)
+                verdicts.move_to_end(key)
             except KeyError:  # dropped meanwhile by another thread
                 pass
             return verdict
         verdict = check(text)
-        verdicts[digest] = verdict
+        verdicts[key] = verdict
         if len(verdicts) > REMEMBERED:
             try:  # noqa: SIM105 (no context manager per call: a hot path)
                 verdicts.popitem(last=False)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from crossroads.privacy import ner_fast
+from crossroads.privacy.memo import digest
 from crossroads.privacy.spans import Span
 
 SCORE = 0.85  # Presidio's score for spaCy entities
@@ -120,7 +121,8 @@ def windows(
 
 class NerDetector:
     """spaCy NER over candidate sentences. ``cache_size`` sentences' findings are remembered (chat clients
-    resend the whole history every turn); the cache lives in this process only, like the vault."""
+    resend the whole history every turn), by a keyed digest of the sentence: the cache holds no sentence, only where
+    its names are."""
 
     name = "spacy"
 
@@ -134,7 +136,7 @@ class NerDetector:
         self.first_word = first_word
         self.context_words = context_words
         self.cache_size = cache_size
-        self.cache: OrderedDict[str, list[Span]] = OrderedDict()
+        self.cache: OrderedDict[bytes, list[Span]] = OrderedDict()  # digest of a sentence → its findings
         self.lock = threading.Lock()  # the guard may run the model on several worker threads
 
     def detect(self, text: str, entity_types: frozenset[str] | None = None) -> list[Span]:
@@ -150,20 +152,21 @@ class NerDetector:
             for offset, piece in candidate_sentences(text, self.first_word, self.common)
             for part in windows(offset, piece, self.context_words, self.common)
         ]
+        keys = {s: digest(s) for _, s in candidates} if self.cache_size else {}
         with self.lock:
-            known = {s: self._hit(s) for _, s in candidates if s in self.cache}
+            known = {s: self._hit(key) for s, key in keys.items() if key in self.cache}
         todo = list(dict.fromkeys(s for _, s in candidates if s not in known))
         fresh = {s: self._spans(doc) for s, doc in zip(todo, self.nlp.pipe(todo), strict=True)}
         with self.lock:
             for sentence, found in fresh.items() if self.cache_size else ():
-                self.cache[sentence] = found
+                self.cache[keys[sentence]] = found
                 if len(self.cache) > self.cache_size:
                     self.cache.popitem(last=False)
         return [(offset, fresh[s] if s in fresh else known[s]) for offset, s in candidates]
 
-    def _hit(self, sentence: str) -> list[Span]:
-        self.cache.move_to_end(sentence)
-        return self.cache[sentence]
+    def _hit(self, key: bytes) -> list[Span]:
+        self.cache.move_to_end(key)
+        return self.cache[key]
 
     def _spans(self, doc: Any) -> list[Span]:
         found = (clean(LABELS.get(ent.label_), ent.text, ent.start_char) for ent in doc.ents)
