@@ -12,7 +12,8 @@ Rows on a ``located`` anchor whose matches have a bounded length are scanned for
 such a row runs only in windows ``[end - longest match, end + look-ahead reach]`` around the ends, instead of
 around the anchor's matches. Every match Python's regex finds in the whole text ends at a reported end, so it lies
 in one window, whole, with what its look-aheads read; a match in a window is one in the whole text (see
-``located_windows``).
+``located_windows``). Where it is safe, a final negative look-ahead is scanned as a test of the next character
+(``terminated``): a run of hex digits and colons then reports one end, not one per character.
 """
 
 from __future__ import annotations
@@ -118,6 +119,54 @@ def _reach(items: Any) -> int | None:
                     return None
                 reach = max(reach, inner)
     return reach
+
+
+def terminated(regex: str, flags: int = 0, beyond: bool = True) -> bytes | None:
+    """For a located row: its widened copy with a final negative look-ahead of one character class made a test of
+    the next character (not in the class, or the end of the text), so a run of characters the regex reads reports
+    one end, not one per character; None where that would not be safe or does not apply. Match ends then lie one
+    character before a reported end (or at the text's end).
+
+    Safe when every character a match can take is in the class (no match reaches past a reported end's last
+    character) and nothing but that look-ahead reads past a match, which is two characters long at least: a match
+    ending where its window ends (window end = a reported end + 1) would have to start after that end's last
+    character, and be one character long."""
+    parsed = sre_parse.parse(regex, flags)
+    flags = parsed.state.flags
+    items = list(parsed)
+    if not items or items[-1][0] is not sre.ASSERT_NOT or items[-1][1][0] != 1:
+        return None
+    body = list(items[-1][1][1])
+    if len(body) != 1 or body[0][0] not in (sre.LITERAL, sre.IN):
+        return None
+    barred = _chars(body[0][0], body[0][1], flags)
+    rest = sre_parse.SubPattern(parsed.state, items[:-1])
+    try:
+        taken = _taken(rest, flags)
+    except Untranslatable:
+        return None
+    if _BEYOND in taken or not taken <= barred or _reach(rest) != 0 or rest.getwidth()[0] < 2:
+        return None
+    following = (_ASCII - barred) | ({_BEYOND} if beyond else set())  # characters a match cannot go on with
+    return (_Widening(beyond).sequence(rest, flags) + f"(?:{_byte_class(following)}|\\z)").encode()
+
+
+def _taken(items: Any, flags: int) -> frozenset[int]:
+    """Every byte a character a match takes may be (0x80: some character beyond ASCII)."""
+    taken: frozenset[int] = frozenset()
+    for op, av in items:
+        if op in (sre.LITERAL, sre.NOT_LITERAL, sre.ANY, sre.IN):
+            taken |= _chars(op, av, flags)
+        elif op is sre.SUBPATTERN:
+            taken |= _taken(av[3], (flags | av[1]) & ~av[2])
+        elif op in _ZERO_WIDTH or op is sre.GROUPREF:  # a group's characters are counted where the group is
+            continue
+        elif op in (sre.BRANCH, *_REPEATS, sre.ATOMIC_GROUP, sre.GROUPREF_EXISTS):
+            for body in _bodies(op, av):
+                taken |= _taken(body, flags)
+        else:
+            raise Untranslatable(f"no characters for {op}")
+    return taken
 
 
 def _bodies(op: Any, av: Any) -> list[Any]:
@@ -395,9 +444,13 @@ class Gate:
             try:
                 any_texts[id] = (widened(pattern.regex, pattern.flags), flags)
                 ascii_texts[id] = (widened(pattern.regex, pattern.flags, beyond=False), flags)
+                ends = [terminated(pattern.regex, pattern.flags, beyond) for beyond in (True, False)] if located else []
             except Exception:  # any syntax the translation does not know: the row always runs
                 any_texts.pop(id, None)
                 continue
+            if located and ends[0] is not None and ends[1] is not None:  # a match ends a character before
+                any_texts[id], ascii_texts[id] = (ends[0], flags), (ends[1], flags)
+                located = (located[0] + 1, located[1])
             self.extents[index] = located
         self.literals: dict[int, tuple[str, int]] = {}  # expression id → (anchor, literal length)
         for name, anchor in anchors.items():

@@ -4,8 +4,8 @@ Each row: entity type, detector name, regex, validator (see ``validators``), sco
 the finding, what may not precede it, and an optional anchor (see ``ANCHORS``). Regexes start with a
 literal or a character class (case-sensitive: the regex engine skips ahead to it in C) or else a look-ahead,
 never with ``\b`` or a look-behind; a look-ahead that every match satisfies (the card's two after its first
-digit, IPv6's) only fails hopeless starts sooner (the card's ``(?!\d{19})``: inside a run of 20 digits or more, no
-start can end its match before a digit). The "not preceded by" test is the row's ``not_after`` instead, and
+digit) only fails hopeless starts sooner (``(?!\d{19})``: inside a run of 20 digits or more, no start can end its
+match before a digit). The "not preceded by" test is the row's ``not_after`` instead, and
 a key word's identifier prefix (``db_password``) its ``word_prefix``.
 Cheap skips, as data: ``prefilter`` (literals one of which every finding contains; a row whose regex
 starts with its literal needs none, since the regex engine already skips ahead to it in C, faster than
@@ -66,9 +66,6 @@ ANCHORS = {
 
 
 _KEY_VALUE = r"[\"']?\s*[:=]\s*[\"']?"
-# what every IPv6 match starts with (two groups of up to 4 hex digits, each ending in a colon): fails hopeless
-# starts, like words with a-f in them, before the alternation is tried
-_HEX_COLONS = r"(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)"
 # password|passwd|pwd|pass|secret|token|api_?key ignoring case, written to start with a case-sensitive class of
 # every first letter it may match (the regex engine skips ahead to that in C; it cannot for a caseless word)
 _KEY_WORD = r"(?-i:[APSTapst\u017f])(?:(?<=p)(?:assword|asswd|wd|ass)|(?<=s)ecret|(?<=t)oken|(?<=a)pi_?key)"
@@ -90,7 +87,7 @@ STRUCTURED = [
             not_after="w+.-", anchor="digits", min_run=11),
     Pattern("IP_ADDRESS", "ipv4", r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\w)", "ip_address", 0.85,
             not_after="w.", anchor="digits", prefilter=(".",), min_run=7),
-    Pattern("IP_ADDRESS", "ipv6", _HEX_COLONS + r"(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![\w:])",
+    Pattern("IP_ADDRESS", "ipv6", r"(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![\w:])",
             "ipv6", 0.85, not_after="w:", anchor="colons"),
     Pattern("URL_CREDENTIALS", "url_userinfo", r"://([^\s/:@]+:[^\s/@]+)@[^\s/]+", score=0.98,
             group=1),
