@@ -25,7 +25,7 @@ from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
 
-from crossroads.privacy.patterns import Anchor
+from crossroads.privacy.patterns import Anchor, Pattern
 
 if TYPE_CHECKING:
     from crossroads.privacy.detect import _Compiled
@@ -436,21 +436,13 @@ class Gate:
         # per row, for a located one: its longest match and look-ahead reach
         self.extents: list[tuple[int, int] | None] = [None] * len(rows)
         for index, row in enumerate(rows):
-            pattern = row.pattern
-            anchor = anchors.get(pattern.anchor)
-            located = extent(pattern.regex, pattern.flags) if anchor is not None and anchor.located else None
+            try:
+                (for_any, for_ascii), located = _scanned(row.pattern, anchors.get(row.pattern.anchor))
+            except Exception:  # any syntax the translation does not know: the row always runs
+                continue
             # a located row reports every match end (id: rows + the row), another its first match only
             id, flags = (len(rows) + index, hyperscan.HS_FLAG_PREFILTER) if located else (index, once)
-            try:
-                any_texts[id] = (widened(pattern.regex, pattern.flags), flags)
-                ascii_texts[id] = (widened(pattern.regex, pattern.flags, beyond=False), flags)
-                ends = [terminated(pattern.regex, pattern.flags, beyond) for beyond in (True, False)] if located else []
-            except Exception:  # any syntax the translation does not know: the row always runs
-                any_texts.pop(id, None)
-                continue
-            if located and ends[0] is not None and ends[1] is not None:  # a match ends a character before
-                any_texts[id], ascii_texts[id] = (ends[0], flags), (ends[1], flags)
-                located = (located[0] + 1, located[1])
+            any_texts[id], ascii_texts[id] = (for_any, flags), (for_ascii, flags)
             self.extents[index] = located
         self.literals: dict[int, tuple[str, int]] = {}  # expression id → (anchor, literal length)
         for name, anchor in anchors.items():
@@ -537,6 +529,17 @@ class Gate:
         if current >= 0:
             merged.append((begin, stop, size))
         return windows
+
+
+def _scanned(pattern: Pattern, anchor: Anchor | None) -> tuple[tuple[bytes, bytes], tuple[int, int] | None]:
+    """What the gate scans for a row (in any text, in an ASCII text) and, for a located row, its longest match and
+    look-ahead reach, counted from a reported end."""
+    located = extent(pattern.regex, pattern.flags) if anchor is not None and anchor.located else None
+    if located is not None:
+        ends = terminated(pattern.regex, pattern.flags), terminated(pattern.regex, pattern.flags, beyond=False)
+        if ends[0] is not None and ends[1] is not None:  # a match ends a character before a reported end
+            return (ends[0], ends[1]), (located[0] + 1, located[1])
+    return (widened(pattern.regex, pattern.flags), widened(pattern.regex, pattern.flags, beyond=False)), located
 
 
 def _literal(text: str) -> bytes:
