@@ -172,6 +172,33 @@ async def test_metadata_and_predicted_output_are_redacted(fake: tuple[str, FakeS
 
 
 @pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("endpoint", ["chat", "completions"])
+async def test_stop_strings_are_rewritten_and_still_stop_the_answer(
+    client: openai.AsyncOpenAI, fake: tuple[str, FakeState], stream: bool, endpoint: str
+) -> None:
+    """A stop string with an address in it leaves as its placeholder, the one the prompt got: upstream stops where
+    the client asked, and the address never leaves."""
+    text = f"Copy: before {ANN} after"
+    if endpoint == "chat":
+        reply: Any = await client.chat.completions.create(
+            model="gpt", messages=user(text), stop=[ANN, "zzz"], stream=stream
+        )
+        answer = await text_of(reply, stream)
+    else:
+        reply = await client.completions.create(model="gpt", prompt=text, stop=ANN, max_tokens=50, stream=stream)
+        answer = reply.choices[0].text if not stream else "".join([c.choices[0].text async for c in reply])
+    assert answer.rstrip().endswith("Copy: before") and "after" not in answer and ANN not in answer
+    stop = received(fake[1])["stop"]
+    assert (stop if isinstance(stop, str) else stop[0]) == received_placeholder(received(fake[1]), endpoint)
+    assert ANN not in sent(fake[1])
+
+
+def received_placeholder(body: dict[str, Any], endpoint: str) -> str:
+    prompt = body["messages"][0]["content"] if endpoint == "chat" else body["prompt"]
+    return str(prompt).removeprefix("Copy: before ").removesuffix(" after")
+
+
+@pytest.mark.parametrize("stream", [False, True])
 async def test_placeholder_the_client_typed_is_never_restored(
     client: openai.AsyncOpenAI, fake: tuple[str, FakeState], stream: bool
 ) -> None:

@@ -8,6 +8,8 @@ Scanned in a request:
   ``response_format.json_schema``: ``description`` and ``schema``;
   ``prediction.content`` (predicted output);
 - completions ``prompt`` and ``suffix``; embeddings ``input`` (strings);
+- chat and completions ``stop`` strings: rewritten like the prompt, so the answer still stops where the client
+  asked (upstream sees the placeholder where the prompt had the value, and stops on it);
 - every endpoint: the end-user id ``user`` and the string values of ``metadata``.
 
 In a JSON schema only the strings people write prose or data into are scanned: ``title``,
@@ -154,6 +156,8 @@ def text_slots(endpoint: Endpoint, body: Body) -> list[Path]:
         slots = list(_input_slots("prompt" if endpoint is Endpoint.COMPLETIONS else "input", body))
     if endpoint is Endpoint.COMPLETIONS and isinstance(body.get("suffix"), str):
         slots.append(("suffix",))
+    if endpoint in (Endpoint.CHAT, Endpoint.COMPLETIONS):
+        slots += _input_slots("stop", body)
     if isinstance(body.get("user"), str):
         slots.append(("user",))
     metadata = body.get("metadata")
