@@ -344,3 +344,17 @@ def test_a_final_look_ahead_becomes_a_test_of_the_next_character_only_where_safe
     assert gate.terminated(r"[a-f]{2,}(?![a-f])") is not None
     located = RegexDetector([compile_pattern(ipv6)])
     assert located.gate is not None and located.gate.extents[0] == (40, 1)  # the longest match, and the character after
+
+
+def test_a_text_of_long_number_runs_runs_ungated_and_finds_the_same() -> None:
+    """Spaced digit groups make located rows report most of their digits: past one end per few characters the
+    scan stops and the text runs ungated, with the same findings."""
+    gated, ungated = RegexDetector(BUILTIN), RegexDetector(BUILTIN, gate=False)
+    assert gated.gate is not None
+    runs = "4111 " * 2000 + "card 4111 1111 1111 1111, mail ann@example.com, ip 2001:db8::1 " + "1234 5678 " * 500
+    assert gated.gate.scan(runs) is None  # stopped: too many match ends
+    prompt = "card 4111 1111 1111 1111, mail ann@example.com"
+    assert gated.gate.scan(prompt) is not None
+    for text in (runs, prompt):
+        assert findings(gated, text) == findings(ungated, text)
+    assert {"CREDIT_CARD", "EMAIL_ADDRESS", "IP_ADDRESS"} <= {s[0] for s in findings(gated, runs)}

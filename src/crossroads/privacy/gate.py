@@ -360,10 +360,11 @@ class _Letters:
 class GateScan:
     """What one scan found: the rows that may match and, for an ASCII text, the anchors' literals."""
 
-    __slots__ = ("admitted", "anchors", "ends", "literals", "windows")
+    __slots__ = ("admitted", "anchors", "ends", "limit", "literals", "windows")
 
-    def __init__(self, admitted: bytearray) -> None:
+    def __init__(self, admitted: bytearray, limit: int) -> None:
         self.admitted = admitted  # per row, 1 if it may match
+        self.limit = limit  # more match ends of located rows than this: the scan stops (the text runs ungated)
         self.literals: list[tuple[int, int]] = []  # (expression id, end) of each literal found
         self.anchors: dict[str, Sequence[tuple[int, int]]] = {}  # anchor → where its literals are, sorted
         self.ends: list[tuple[int, int]] = []  # (expression id, end) of each match of a located row
@@ -388,7 +389,7 @@ class _Database:
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = self.hyperscan.Scratch(self.database)
-        found = GateScan(self.ungated.copy())
+        found = GateScan(self.ungated.copy(), len(data) // ENDS_PER_CHARACTER + MIN_ENDS)
         self.database.scan(data, match_event_handler=self._on_match, context=found, scratch=scratch)
         return found
 
@@ -408,18 +409,28 @@ def _compile(hyperscan: Any, expressions: dict[int, tuple[bytes, int]]) -> Any:
     return database
 
 
-def _match_handler(rows: int) -> Callable[[int, int, int, int, GateScan], None]:
+# A text whose located rows report more match ends than one per ENDS_PER_CHARACTER characters (and MIN_ENDS) is
+# not gated: a megabyte of spaced digit groups would report most of its digits, and the ungated path (anchor
+# windows) is faster there. Prompts report about one per hundred characters.
+ENDS_PER_CHARACTER = 8
+MIN_ENDS = 256
+
+
+def _match_handler(rows: int) -> Callable[[int, int, int, int, GateScan], bool]:
     """What a scan calls for each match: ids below ``rows`` are rows, then located rows (``rows`` + the row), then
     literals."""
     located = 2 * rows
 
-    def on_match(id: int, start: int, end: int, flags: int, found: GateScan) -> None:
+    def on_match(id: int, start: int, end: int, flags: int, found: GateScan) -> bool:
         if id < rows:
             found.admitted[id] = 1
         elif id < located:
-            found.ends.append((id, end))
+            ends = found.ends
+            ends.append((id, end))
+            return len(ends) > found.limit  # true: stop the scan (a text made of long number runs runs ungated)
         else:
             found.literals.append((id, end))
+        return False
 
     return on_match
 
