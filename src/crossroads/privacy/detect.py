@@ -11,7 +11,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import compress, islice
+from itertools import compress
 from operator import itemgetter
 from typing import Protocol
 
@@ -133,7 +133,8 @@ def _search(
     is tried there only: the first that matches is where the search would have found it."""
     if starts is None:
         return regex.search(text, pos, endpos)
-    for at, _ in islice(starts, bisect_left(starts, pos, key=_first), None):
+    for index in range(bisect_left(starts, pos, key=_first), len(starts)):  # by index: islice would walk from 0
+        at = starts[index][0]
         if at >= endpos:
             break
         if (match := regex.match(text, at, endpos)) is not None:

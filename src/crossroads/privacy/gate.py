@@ -412,7 +412,7 @@ def _compile(hyperscan: Any, expressions: dict[int, tuple[bytes, int]]) -> Any:
 # A text whose located rows report more match ends than one per ENDS_PER_CHARACTER characters (and MIN_ENDS) is
 # not gated: a megabyte of spaced digit groups would report most of its digits, and the ungated path (anchor
 # windows) is faster there. Prompts report about one per hundred characters.
-ENDS_PER_CHARACTER = 8
+ENDS_PER_CHARACTER = 24
 MIN_ENDS = 256
 
 
