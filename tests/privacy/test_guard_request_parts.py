@@ -100,6 +100,22 @@ async def test_enum_of_customers_with_a_deny_list_is_pseudonymized_consistently(
     }
 
 
+async def test_enum_items_redacted_alike_are_kept_once(fake: tuple[str, FakeState]) -> None:
+    """Two addresses redacted to the same text would make a schema's enum repeat an item: it keeps one."""
+    recipient = {"type": "string", "enum": [ANN, "nobody", BOB, ANN.upper()]}
+    schema = {"type": "object", "properties": {"to": recipient}, "required": ["to"]}
+    response_format = {"type": "json_schema", "json_schema": {"name": "pick", "schema": schema}}
+    async for c in client_for(gateway(settings(fake[0], {"default": {"EMAIL_ADDRESS": "redact"}}))):
+        await c.chat.completions.create(
+            model="gpt",
+            messages=user("Who?"),
+            response_format=response_format,  # type: ignore[arg-type]
+        )
+    sent_enum = received(fake[1])["response_format"]["json_schema"]["schema"]["properties"]["to"]["enum"]
+    assert sent_enum == ["[EMAIL_ADDRESS]", "nobody"]
+    assert recipient["enum"] == [ANN, "nobody", BOB, ANN.upper()]  # the client's schema is not touched
+
+
 def function_with(where: str, value: str) -> dict[str, Any]:
     """Request fields with ``value`` in one schema place: a tool's default, a legacy function, a response format."""
     schema = {"type": "object", "properties": {"key": {"type": "string", "default": value}}}

@@ -192,7 +192,9 @@ def get(body: Any, path: Path) -> Any:
 
 
 def with_texts(body: Body, changes: dict[Path, str]) -> Body:
-    """A copy of ``body`` with the text at each path replaced (the client's body is not touched)."""
+    """A copy of ``body`` with the text at each path replaced (the client's body is not touched). A JSON schema's
+    ``enum`` whose items the rewrite made equal (two addresses redacted alike) keeps one of each: a schema's enum
+    items must be unique."""
     if not changes:
         return body
     out = dict(body)
@@ -200,6 +202,11 @@ def with_texts(body: Body, changes: dict[Path, str]) -> Body:
         out[root] = copy.deepcopy(body[root])
     for path, text in changes.items():
         get(out, path[:-1])[path[-1]] = text
+    for owner in {path[:-1] for path in changes if len(path) > 1 and path[-2] == "enum"}:
+        items = get(out, owner)
+        unique = [item for i, item in enumerate(items) if item not in items[:i]]  # unhashable items too
+        if len(unique) < len(items):
+            items[:] = unique
     return out
 
 
