@@ -2,7 +2,9 @@
 
 Every detector has ``name`` and ``detect(text) -> list[Span]``; a ``Scanner`` runs a list of them and
 resolves overlaps. These run in microseconds on a prompt, so they run on the event loop. With the ``hyperscan``
-package installed, one scan of the text first rules out the rows that cannot match it (``crossroads.privacy.gate``).
+package installed, one scan of the text first rules out the rows that cannot match it, and tells the rows on a
+``located`` anchor (numbers, IPv6) where their matches can end, so they run only there (``crossroads.privacy.gate``);
+without it, rows on an anchor run in windows around the anchor's matches.
 """
 
 from __future__ import annotations
