@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import openai
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from crossroads.catalog import load_catalog
 from crossroads.metering import tokens
-from crossroads.metering.budget import Budgets
-from crossroads.metering.keys import KeyRecord, create_key, list_keys
+from crossroads.metering.budget import Budgets, settle, sweep
+from crossroads.metering.keys import KeyRecord, create_key, list_keys, utcnow
 from crossroads.store import make_engine, upgrade
+from crossroads.store.models import BudgetReservation
 from tests.metering.backends import UsageBackend
 from tests.metering.conftest import REDIS_URL, client_for, metered_settings, running
 
@@ -85,3 +88,59 @@ async def test_a_spent_budget_names_the_fix(sqlite_url: str, sqlite_engine: Engi
             await client_for(app, key=plaintext).chat.completions.create(model="gpt-4o", messages=HELLO)
     assert caught.value.status_code == 429
     assert "team-b" in caught.value.message and "$0 for this week" in caught.value.message
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[Engine]:
+    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    engine = make_engine(url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _held(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(BudgetReservation)).scalar_one())
+
+
+def test_a_reservation_is_a_row_until_it_is_settled(store: Engine) -> None:
+    key, _ = create_key(store, "team-a", budget=Decimal("10"), period="month")
+    budgets = Budgets(store)
+    held = budgets.reserve(key, Decimal("3"))
+    assert held is not None and _held(store) == 1 and budgets.usage(key) == (Decimal(0), Decimal("3"))
+    assert budgets.reserve(key, Decimal("8")) is None and _held(store) == 1  # refused: no row either
+    with store.begin() as conn:
+        settle(conn, [(held, Decimal("1.25"))])
+    assert _held(store) == 0 and budgets.usage(key) == (Decimal("1.25"), Decimal(0))
+
+
+def test_reservations_of_a_process_that_died_are_swept_once(store: Engine) -> None:
+    """A process killed mid-request never settles: past the time to live its reservation is released, once (two
+    replicas sweeping alike release it once), and a request that still settles late adds only its cost."""
+    key, _ = create_key(store, "team-a", budget=Decimal("10"), period="month")
+    budgets = Budgets(store, ttl=timedelta(minutes=10))
+    lost, late, live = (budgets.reserve(key, Decimal(n)) for n in ("4", "3", "2"))
+    assert lost is not None and late is not None and live is not None
+    assert budgets.reserve(key, Decimal("2")) is None  # 4 + 3 + 2 held of 10
+    assert sweep(store, utcnow()) == 0  # nothing expired yet
+    with store.begin() as conn:
+        settle(conn, [(live, Decimal("2"))])
+    assert sweep(store, utcnow() + timedelta(minutes=11)) == 2  # the lost one and the late one
+    assert sweep(store, utcnow() + timedelta(minutes=11)) == 0
+    assert budgets.usage(key) == (Decimal("2"), Decimal(0))
+    with store.begin() as conn:
+        settle(conn, [(late, Decimal("2.5"))])  # released already: only its cost is added
+    assert budgets.usage(key) == (Decimal("4.5"), Decimal(0)) and _held(store) == 0
+    assert budgets.reserve(key, Decimal("5.5")) is not None  # the budget is whole again: 4.5 spent, 5.5 free
+
+
+async def test_the_gateway_sweeps_expired_reservations_when_it_starts(sqlite_url: str, sqlite_engine: Engine) -> None:
+    key, _ = create_key(sqlite_engine, "team-a", budget=Decimal("10"), period="month")
+    assert Budgets(sqlite_engine, ttl=timedelta(seconds=-1)).reserve(key, Decimal("4")) is not None  # expired at once
+    async with running(metered_settings(sqlite_url), backends()):
+        for _ in range(100):
+            if _held(sqlite_engine) == 0:
+                break
+            await asyncio.sleep(0.02)
+    assert _held(sqlite_engine) == 0 and _spent(sqlite_engine, key) == (Decimal(0), Decimal(0))

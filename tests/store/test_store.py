@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, insert, inspect, select, text
 from crossroads.store import AuditHead, LedgerRow, current_revision, head_revision, make_engine, upgrade
 from crossroads.store.migrate import alembic_config
 
-TABLES = {"api_keys", "budget_usage", "ledger", "audit_log", "audit_head", "alembic_version"}
+TABLES = {"api_keys", "budget_usage", "budget_reservations", "ledger", "audit_log", "audit_head", "alembic_version"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -12,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from crossroads.errors import ConfigError
 from crossroads.metering.admission import Admission
 from crossroads.metering.auth import KeyCache
-from crossroads.metering.budget import Budgets
+from crossroads.metering.budget import Budgets, sweep
 from crossroads.metering.config import MeteringConfig
 from crossroads.metering.content import Sealer
 from crossroads.metering.ledger import LedgerWriter, Pending
@@ -43,7 +46,8 @@ def metering_stage(config: MeteringConfig, settings: Any, engine: Engine | None 
     sealer = Sealer.from_env(config.content_logging.key_env) if config.content_logging.enabled else None
     limiter = RedisLimiter(config.redis_url, config.redis_prefix) if config.redis_url else LocalLimiter()
     targets = {name: (m.backend, m.upstream_model or name) for name, m in settings.models.items()}
-    admission = Admission(Budgets(engine), limiter, pricer, targets, config.completion_estimate)
+    budgets = Budgets(engine, timedelta(seconds=config.reservation_ttl_seconds))
+    admission = Admission(budgets, limiter, pricer, targets, config.completion_estimate)
     metrics = Metrics()
     writer = LedgerWriter(engine, config.ledger, lambda p: build_row(p, pricer, sealer), metrics.observe)
     runtime = Runtime(config, engine, limiter)
@@ -83,6 +87,10 @@ def _unusable(engine: Engine, exc: SQLAlchemyError) -> ConfigError:
     )
 
 
+log = logging.getLogger("crossroads.metering")
+SWEEP_EVERY_SECONDS = 300.0
+
+
 class Runtime:
     """What the stage owns besides its parts: the engine, migrations at start, the limiter."""
 
@@ -90,6 +98,7 @@ class Runtime:
         self.config = config
         self.engine = engine
         self.limiter = limiter
+        self.sweeper: asyncio.Task[None] | None = None
 
     async def start(self, stage: MeteringStage) -> None:
         try:
@@ -99,6 +108,18 @@ class Runtime:
             raise _unusable(self.engine, exc) from None
         stage.writer.on_written.append(lambda rows: self._adjust(stage, rows))
         stage.writer.start()
+        self.sweeper = asyncio.create_task(self._sweep(), name="crossroads-reservation-sweeper")
+
+    async def _sweep(self) -> None:
+        """Release expired budget reservations now and then (any replica may: each is released once)."""
+        every = min(SWEEP_EVERY_SECONDS, self.config.reservation_ttl_seconds / 4)
+        while True:
+            try:
+                if released := await asyncio.to_thread(sweep, self.engine):
+                    log.warning("released %d budget reservation(s) never settled (process died mid-request)", released)
+            except SQLAlchemyError as exc:  # the database is away for a moment: try again next time
+                log.warning("could not sweep budget reservations: %s", str(exc).splitlines()[0])
+            await asyncio.sleep(every)
 
     async def _adjust(self, stage: MeteringStage, rows: list[tuple[Pending, Row]]) -> None:
         """Correct the token buckets with the real counts, now that they are known."""
@@ -108,6 +129,10 @@ class Runtime:
                 await self.limiter.adjust(key.id, key.tpm, pending.estimated_tokens - row.total_tokens)
 
     async def aclose(self, stage: MeteringStage) -> None:
+        if self.sweeper is not None:
+            self.sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.sweeper
         try:
             await stage.writer.aclose()
             await stage.keys.aclose()

@@ -52,6 +52,12 @@ class MeteringConfig(Strict):
     completion_estimate: int = Field(
         1024, ge=1, description="completion tokens assumed for a request without max_tokens (budgets, tpm)"
     )
+    reservation_ttl_seconds: float = Field(
+        3600,
+        gt=0,
+        description="a budget reservation not settled this long after it was made is released (its "
+        "process died mid-request); longer than any request may take",
+    )
     ledger: LedgerConfig = LedgerConfig()
     content_logging: ContentLogging = ContentLogging()
     self_hosted: dict[str, SelfHostedPrice] = Field(default_factory=dict, description="prices of local models")

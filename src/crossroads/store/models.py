@@ -47,6 +47,20 @@ class BudgetUsage(Base):
     reserved: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
 
 
+class BudgetReservation(Base):
+    """One request's reservation until it is settled. A process that dies holding one leaves it behind: once it
+    expires, ``budget.sweep`` releases it from ``budget_usage.reserved``."""
+
+    __tablename__ = "budget_reservations"
+    __table_args__ = (Index("ix_budget_reservations_expires_at", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    period_start: Mapped[datetime] = mapped_column(DateTime)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class LedgerRow(Base):
     __tablename__ = "ledger"
     __table_args__ = (Index("ix_ledger_at", "at"), Index("ix_ledger_key_at", "key_id", "at"))
