@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from crossroads.config import parse_settings
 from crossroads.routing.shadow import JsonlSink
-from crossroads.routing.shadow_store import StoreSink, read_shadow, sink_for
+from crossroads.routing.shadow_store import StoreSink, count_shadow, read_shadow, sink_for
 from crossroads.store import make_engine, upgrade
 
 
@@ -55,3 +56,21 @@ def test_sink_choice(tmp_path: Path) -> None:
     assert isinstance(sink_for(logged), JsonlSink)
     metered = parse_settings({**base, "metering": {"enabled": True, "database_url": f"sqlite:///{tmp_path}/m.db"}}, "t")
     assert isinstance(sink_for(metered), StoreSink)
+
+
+async def test_since_limit_and_model_read_alike_from_the_store_and_jsonl(tmp_path: Path) -> None:
+    """The store filters in SQL, the log in Python: the same records, oldest first, the newest ``limit``."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    upgrade(engine)
+    store, log = StoreSink(engine), JsonlSink(tmp_path / "s.jsonl")
+    for i in range(10):
+        one = {**record("chat" if i % 3 else "other"), "ts": 1_790_000_000.0 + 60 * i, "request_id": f"req_{i}"}
+        await store.write(one)
+        await log.write(one)
+    since = datetime.fromtimestamp(1_790_000_000.0 + 60 * 2, UTC)
+    for model, when, limit in [(None, None, None), ("chat", since, None), ("chat", since, 3), (None, since, 2)]:
+        from_store = [r["request_id"] for r in read_shadow(engine, model, when, limit)]
+        assert from_store == [r["request_id"] for r in read_shadow(tmp_path / "s.jsonl", model, when, limit)]
+    assert [r["request_id"] for r in read_shadow(engine, "chat", since, 3)] == ["req_5", "req_7", "req_8"]
+    assert count_shadow(engine) == {"chat": 6, "other": 4}
+    await store.aclose()

@@ -75,15 +75,23 @@ def _collect(
     from orjson import JSONDecodeError
     from sqlalchemy.exc import SQLAlchemyError
 
-    from crossroads.routing.shadow_store import read_shadow
+    from crossroads.routing.shadow_store import count_shadow, read_shadow
 
     try:
-        for record in read_shadow(source, model):
-            name = str(record["model"])
-            seen[name] = seen.get(name, 0) + 1
-            if cutoff is None or float(record["ts"]) >= cutoff:
-                _check(record)
-                kept.append(record)
+        if isinstance(source, Path):  # a JSONL log: read through once
+            for record in read_shadow(source, model):
+                name = str(record["model"])
+                seen[name] = seen.get(name, 0) + 1
+                if cutoff is None or float(record["ts"]) >= cutoff:
+                    _check(record)
+                    kept.append(record)
+        else:  # the store: counts and the wanted records in SQL, not every row read
+            seen.update(count_shadow(source))
+            if not (one_model and model is None and len(seen) > 1):
+                since = None if cutoff is None else datetime.fromtimestamp(cutoff, UTC)
+                for record in read_shadow(source, model, since, kept.maxlen):
+                    _check(record)
+                    kept.append(record)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         hint = " — run `crossroads db upgrade` to create it" if "no such table" in reason else ""
