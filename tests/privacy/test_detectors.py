@@ -385,3 +385,16 @@ def test_ipv6_text_check_is_ipaddress() -> None:
         assert validators._ipv6(text) == expected, text
         valid += expected
     assert valid > 5_000  # valid ones and invalid ones, both
+
+
+@pytest.mark.parametrize("gate", [True, False])
+def test_key_words_after_letters_that_lower_case_longer_are_found(gate: bool) -> None:
+    """ "İ" lower-cases to two characters: positions in the lower-cased text are not the text's. Key words are
+    found in the text itself, so a hundred of them before an assignment hide nothing."""
+    from crossroads.privacy.detect import RegexDetector
+    from crossroads.privacy.patterns import BUILTIN
+
+    detector = RegexDetector(BUILTIN, gate=gate)
+    text = "İstanbul " * 100 + "config: password=Sup3rS3cret99 and API_KEY: abcdEFGH1234xyz"
+    found = [text[s.start : s.end] for s in detector.detect(text) if s.entity_type == "PASSWORD"]
+    assert found == ["Sup3rS3cret99", "abcdEFGH1234xyz"]

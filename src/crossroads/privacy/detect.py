@@ -165,7 +165,12 @@ class RegexDetector:
         """``gate``: skip the rows a Hyperscan pre-scan rules out (when the ``hyperscan`` package is installed)."""
         self.rows = [p if isinstance(p, _Compiled) else compile_pattern(p) for p in patterns]
         self.anchors = {
-            name: (re.compile(a.regex), _ascii(a.regex, 0), a, class_letters(a.regex) if a.regex else None)
+            name: (
+                re.compile(a.regex) if a.regex else _caseless(a.literals),
+                _ascii(a.regex, 0),
+                a,
+                class_letters(a.regex) if a.regex else None,
+            )
             for name, a in ANCHORS.items()
         }
         self.gate = Gate.build(self.rows, ANCHORS) if gate else None
@@ -208,7 +213,11 @@ class RegexDetector:
         unicode_regex, ascii_regex, anchor, letters = self.anchors[name]
         if found is None:
             haystack = lower if anchor.lower else text
-            if anchor.literals:
+            if anchor.literals and anchor.lower and not text.isascii():
+                # lower-casing may change lengths beyond ASCII ("İ" becomes two characters): find the literals
+                # ignoring case in the text itself, so positions are the text's
+                found = [m.span(1) for m in unicode_regex.finditer(text)]
+            elif anchor.literals:
                 found = sorted(_occurrences(haystack, anchor.literals))
             elif ascii_only and letters is not None:
                 table, letters_regex = letters
@@ -231,6 +240,11 @@ class RegexDetector:
         if stop >= 0:
             merged.append((begin, stop, longest))
         return merged
+
+
+def _caseless(literals: Iterable[str]) -> re.Pattern[str]:
+    """Every occurrence of any of ``literals`` ignoring case, overlapping ones too (group 1: the literal)."""
+    return re.compile("(?=(" + "|".join(re.escape(literal) for literal in literals) + "))", re.IGNORECASE)
 
 
 def _occurrences(text: str, literals: Iterable[str]) -> Iterable[tuple[int, int]]:
