@@ -319,7 +319,7 @@ def test_rewritten_rows_find_what_the_old_regexes_found(name: str) -> None:
         endpos = rng.choice([len(text), rng.randint(pos, len(text))])
         for regex in (row.regex, row.ascii_regex) if text.isascii() else (row.regex,):
             found: list[Span] = []
-            detect._matches(row, regex, text, text.lower(), [(pos, endpos, 10**6)], found)
+            detect._matches(row, regex, text, [(pos, endpos, 10**6)], found)
             assert [(s.start, s.end) for s in found] == _old_row_findings(old, regex.flags, text, pos, endpos), text
 
 
@@ -398,3 +398,13 @@ def test_key_words_after_letters_that_lower_case_longer_are_found(gate: bool) ->
     text = "İstanbul " * 100 + "config: password=Sup3rS3cret99 and API_KEY: abcdEFGH1234xyz"
     found = [text[s.start : s.end] for s in detector.detect(text) if s.entity_type == "PASSWORD"]
     assert found == ["Sup3rS3cret99", "abcdEFGH1234xyz"]
+
+
+def test_context_words_after_letters_that_lower_case_longer_still_count() -> None:
+    detector = CustomDetector(entity_type="PROJECT_CODE", pattern=r"PRJ-\d{4}", context=["project"], score=0.8)
+    engine = Engine(PrivacyConfig(detectors=[detector]))
+    for before in ("", "İ" * 100 + " "):
+        (span,) = [s for s in engine.scan_fast(before + "the project PRJ-1234") if s.entity_type == "PROJECT_CODE"]
+        assert span.score == 0.8, before[:3]
+    # no context word in the 60 characters before it: half the score, under the minimum (0.5)
+    assert engine.scan_fast("project " + "x" * 80 + " PRJ-1234") == []

@@ -202,7 +202,7 @@ class RegexDetector:
                 where = windows[name] if name else whole
             # the gate's literal positions are positions in ``text`` too for an ASCII text
             starts = found.get(name) if row.at_anchor and ascii_only else None
-            _matches(row, regex, text, lower, where, spans, starts)
+            _matches(row, regex, text, where, spans, starts)
         return spans
 
     def _windows(
@@ -259,7 +259,6 @@ def _matches(
     row: _Compiled,
     regex: re.Pattern[str],
     text: str,
-    lower: str,
     windows: Iterable[tuple[int, int, int]],
     out: list[Span],
     starts: Sequence[tuple[int, int]] | None = None,
@@ -289,8 +288,12 @@ def _matches(
             if validate is not None and not validate(text[start:end]):
                 continue
             score = p.score
-            if row.context and not any(w in lower[max(0, start - CONTEXT_WINDOW) : start] for w in row.context):
-                score *= NO_CONTEXT_FACTOR
+            if row.context:
+                # the characters before the finding, lower-cased (not a slice of the lower-cased text: beyond
+                # ASCII, lower-casing may change lengths, so positions there are not the text's)
+                before = text[max(0, start - CONTEXT_WINDOW) : start].lower()
+                if not any(w in before for w in row.context):
+                    score *= NO_CONTEXT_FACTOR
             out.append(_span(Span, (entity_type, start, end, score, name)))
 
 
