@@ -39,7 +39,7 @@ class Reservation:
     key_id: str
     period_start: datetime
     amount: Decimal
-    id: str = ""  # its budget_reservations row
+    id: str  # its budget_reservations row
 
 
 def period_start(period: str, now: datetime) -> datetime:
@@ -120,7 +120,7 @@ def settle(conn: Connection, items: Sequence[tuple[Reservation, Decimal]]) -> No
     Rows are updated in key order so two writers never wait on each other in a cycle."""
     params = []
     for r, cost in sorted(items, key=lambda item: (item[0].key_id, item[0].period_start)):
-        held = not r.id or conn.execute(_FORGET, {"rid": r.id}).rowcount == 1
+        held = conn.execute(_FORGET, {"rid": r.id}).rowcount == 1
         params.append({"k": r.key_id, "p": r.period_start, "amount": r.amount if held else Decimal(0), "cost": cost})
     if params:
         conn.execute(_SETTLE, params)

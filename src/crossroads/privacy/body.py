@@ -204,9 +204,11 @@ def with_texts(body: Body, changes: dict[Path, str]) -> Body:
         get(out, path[:-1])[path[-1]] = text
     for owner in {path[:-1] for path in changes if len(path) > 1 and path[-2] == "enum"}:
         items = get(out, owner)
-        unique = [item for i, item in enumerate(items) if item not in items[:i]]  # unhashable items too
-        if len(unique) < len(items):
-            items[:] = unique
+        unique: list[Any] = []
+        for item in items:  # items may be unhashable (objects in an enum)
+            if item not in unique:
+                unique.append(item)
+        items[:] = unique
     return out
 
 

@@ -180,15 +180,14 @@ class RegexDetector:
         rows = enumerate(self.rows) if scan is None else compress(enumerate(self.rows), scan.admitted)
         found = scan.anchors if scan is not None else {}
         located = scan.windows if scan is not None else {}  # rows the gate located: where they run
-        lower = text.lower()
+        lower = text.lower() if scan is None else None  # with the gate, seldom needed: made where it is
         spans: list[Span] = []
         windows: dict[str, list[tuple[int, int, int]]] = {}
         whole = [(0, len(text), len(text))]
         ascii_only = _ascii_only(text)
-        prefilter = scan is None  # the gate checks more than the prefilter
         for index, row in rows:
             if (
-                prefilter
+                lower is not None  # no gate: it checks more than the prefilter
                 and row.prefilter
                 and not any(literal in (lower if row.prefilter_lower else text) for literal in row.prefilter)
             ):
@@ -206,13 +205,14 @@ class RegexDetector:
         return spans
 
     def _windows(
-        self, name: str, text: str, lower: str, ascii_only: bool, found: Sequence[tuple[int, int]] | None
+        self, name: str, text: str, lower: str | None, ascii_only: bool, found: Sequence[tuple[int, int]] | None
     ) -> list[tuple[int, int, int]]:
         """Merged windows around the anchor's matches (``found`` by the gate, or found here), each with the length
-        of its longest match."""
+        of its longest match. ``lower``: the lower-cased text, if already made."""
+        # for an anchor of literals, ``unicode_regex`` finds them ignoring case (see ``__init__``)
         unicode_regex, ascii_regex, anchor, letters = self.anchors[name]
         if found is None:
-            haystack = lower if anchor.lower else text
+            haystack = (lower if lower is not None else text.lower()) if anchor.lower else text
             if anchor.literals and anchor.lower and not text.isascii():
                 # lower-casing may change lengths beyond ASCII ("İ" becomes two characters): find the literals
                 # ignoring case in the text itself, so positions are the text's

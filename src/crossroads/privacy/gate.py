@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
@@ -366,7 +366,7 @@ class GateScan:
         self.admitted = admitted  # per row, 1 if it may match
         self.limit = limit  # more match ends of located rows than this: the scan stops (the text runs ungated)
         self.literals: list[tuple[int, int]] = []  # (expression id, end) of each literal found
-        self.anchors: dict[str, Sequence[tuple[int, int]]] = {}  # anchor → where its literals are, sorted
+        self.anchors: Mapping[str, Sequence[tuple[int, int]]] = {}  # anchor → where its literals are, sorted
         self.ends: list[tuple[int, int]] = []  # (expression id, end) of each match of a located row
         self.windows: dict[int, list[tuple[int, int, int]]] = {}  # located row → where it runs
 
@@ -436,8 +436,8 @@ def _match_handler(rows: int) -> Callable[[int, int, int, int, GateScan], bool]:
 
 
 class Gate:
-    """One Hyperscan scan admits the rows that can match a text (the others are skipped) and finds the
-    anchors' literals in an ASCII text."""
+    """One Hyperscan scan admits the rows that can match a text (the others are skipped), tells located rows where
+    their matches can end (``located_windows``) and finds the anchors' literals in an ASCII text."""
 
     def __init__(self, hyperscan: Any, rows: Sequence[_Compiled], anchors: dict[str, Anchor]) -> None:
         once = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH
@@ -503,7 +503,7 @@ class Gate:
                 anchors[name].append((end - length, end))
             for occurrences in anchors.values():
                 occurrences.sort()
-            found.anchors = dict(anchors)
+            found.anchors = anchors
         return found
 
     def located_windows(self, found: GateScan, size: int) -> dict[int, list[tuple[int, int, int]]]:
@@ -533,7 +533,9 @@ class Gate:
                 current = id
                 row = id - rows
                 admitted[row] = 1
-                longest, reach = extents[row] or (0, 0)
+                bounds = extents[row]
+                assert bounds is not None  # only located rows report ends
+                longest, reach = bounds
                 merged = windows[row] = []
                 start = end - longest if end > longest else 0
             begin, stop = start, end + reach if end + reach < size else size

@@ -100,14 +100,13 @@ def _fast_phone_number(digits: str, *, international: bool) -> bool:
 
 def _international(digits: str) -> tuple[int, str] | None:
     """parse(+digits, None): the country code and national significant number, or None where parse raises."""
-    if len(digits) <= _MIN_NSN or digits[0] == "0":  # too short after the +, or no country code starts with 0
+    if len(digits) <= _MIN_NSN:  # too short after the +
         return None
-    codes = _CODES or _calling_codes()
-    for end in (1, 2, 3):  # ``_country_code``, inline: the first 1 to 3 digits that are a country calling code
-        code = codes.get(digits[:end])
-        if code is not None:
-            return _finished(code, digits[end:], _plan_for_code(code))
-    return None  # invalid country code (the retry without the + has no region to fall back on)
+    found = _country_code(digits)
+    if found is None:  # invalid country code (the retry without the + has no region to fall back on)
+        return None
+    code, rest = found
+    return _finished(code, rest, _plan_for_code(code))
 
 
 def _national(digits: str, region: str) -> tuple[int, str] | None:
