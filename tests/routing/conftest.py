@@ -22,7 +22,9 @@ from crossroads.testing.fake_upstream import FakeConfig, create_fake_upstream
 from crossroads.testing.server import free_port, serving
 
 HELLO = [{"role": "user", "content": "Hello there"}]
-FAST_RETRY = {"attempt_timeout": 0.5, "backoff": 0.01, "max_backoff": 0.05}
+# attempt limit: above what a loaded CI machine takes to answer (0.5 s was once too short), below the
+# timeout faults' 1.5 s
+FAST_RETRY = {"attempt_timeout": 1.0, "backoff": 0.01, "max_backoff": 0.05}
 
 
 @dataclass
