@@ -102,7 +102,22 @@ async def test_429_cools_the_deployment_down_for_retry_after(ups: dict[str, Up])
         state = router_of(app).breakers()["a:gpt-4o-mini"]
     assert headers["x-crossroads-backend"] == "b"
     assert (ups["a"].received(), ups["b"].received()) == (1, 2)
-    assert state["state"] == "open" and "Retry-After 30s" in state["reason"]
+    assert state["state"] == "cooling" and "Retry-After 30s" in state["reason"]
+    assert state["failures"] == 0  # a rate limit is not a failure
+
+
+async def test_429s_never_count_toward_opening_the_breaker(ups: dict[str, Up]) -> None:
+    """Two 429s without Retry-After and one malformed answer: one failure, the circuit stays closed."""
+    ups["a"].fail_next({"status": 429}, {"status": 429}, {"malformed_after": 0})
+    breaker = {"failures": 3, "window": 60, "cooldown": 60}
+    async with gateway(settings(ups, {"chat": group("a", "b")}, breaker=breaker)) as (client, app):
+        for _ in range(3):
+            _, headers = await chat(client)
+            assert headers["x-crossroads-backend"] == "b"
+        state = router_of(app).breakers()["a:gpt-4o-mini"]
+        _, headers = await chat(client)
+    assert (state["state"], state["failures"]) == ("closed", 1)
+    assert headers["x-crossroads-backend"] == "a"  # still trusted
 
 
 async def test_a_rate_limited_single_deployment_answers_429_while_it_cools_down(ups: dict[str, Up]) -> None:

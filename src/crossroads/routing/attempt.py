@@ -48,8 +48,9 @@ def failed(d: Deployment, record: Record, began: float, exc: CrossroadsError) ->
     wait = retry_after(exc)
     if wait is not None:
         record["retry_after"] = wait
-    if exc.status == 429 and wait is not None:
-        d.breaker.open(wait, f"rate limited, Retry-After {wait:g}s")
+    if exc.status == 429:  # alive and asking for less: a cooldown when it says how long, never a failure
+        if wait is not None:
+            d.breaker.cool(wait, f"rate limited, Retry-After {wait:g}s")
     elif counts_against(exc):
         d.breaker.failure(f"{exc.status} {exc.code or exc.type}")
     else:

@@ -93,7 +93,7 @@ def nothing_to_try(call: Call, order: Sequence[Deployment]) -> CrossroadsError:
     waits = [w for d in order if (w := d.breaker.retry_in(now)) is not None]
     wait = max(1, math.ceil(min(waits))) if waits else 1
     headers = {"Retry-After": str(wait)}
-    if all((d.breaker.reason or "").startswith("rate limited") for d in order):
+    if all(d.breaker.cooling(now) for d in order):
         return RateLimited(
             f"Every deployment of model '{call.model}' is rate limited upstream; retry in {wait}s.", headers=headers
         )
