@@ -39,7 +39,7 @@ from crossroads.metering.config import LedgerConfig, MeteringConfig
 from crossroads.metering.keys import create_key, utcnow
 from crossroads.metering.ledger import LedgerWriter, Pending
 from crossroads.metering.pricing import Pricer
-from crossroads.metering.rows import build_row
+from crossroads.metering.rows import build_rows
 from crossroads.pipeline import Call
 from crossroads.store import make_engine, upgrade
 
@@ -130,7 +130,7 @@ async def throughput(url: str, rows: int) -> float:
     engine = make_engine(url)
     upgrade(engine)
     pricer = Pricer(MeteringConfig(), dict(settings(None).backends))
-    writer = LedgerWriter(engine, LedgerConfig(queue_size=rows + 1), lambda p: build_row(p, pricer))
+    writer = LedgerWriter(engine, LedgerConfig(queue_size=rows + 1), lambda p: build_rows(p, pricer))
     pendings = []
     for _ in range(rows):
         call = Call(Endpoint.CHAT, BODY, "gpt-4o", facts={"backend": "openai", "upstream_model": "gpt-4o"})

@@ -116,6 +116,10 @@ class ServerConfig(Strict):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    body_timeout_seconds: float = Field(30.0, gt=0, description="a request body not fully read by then: 408")
+    max_tokens: int = Field(1_000_000, ge=1, description="largest max_tokens / max_completion_tokens a client may ask")
+    max_messages: int = Field(10_000, ge=1, description="most messages in one chat request")
+    max_json_depth: int = Field(64, ge=4, description="deepest nesting of objects and lists in a request body")
 
 
 class Settings(Strict):

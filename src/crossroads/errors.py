@@ -3,7 +3,9 @@
     CrossroadsError                      500 api_error (never raised for a user's mistake)
     ├── ConfigError                      not HTTP: an invalid crossroads.yaml, with every problem listed
     ├── InvalidRequest                   400 invalid_request_error (bad JSON, missing/ill-typed field)
-    │   └── PayloadTooLarge              413 invalid_request_error
+    │   ├── PayloadTooLarge              413 invalid_request_error
+    │   └── RequestTimeout               408 invalid_request_error (the body did not arrive in time)
+    ├── ClientClosed                     499 the client went away (nobody reads the answer; logged, not raised)
     ├── AuthenticationFailed             401 authentication_error
     ├── PermissionDenied                 403 permission_error
     ├── NotFound                         404 invalid_request_error
@@ -81,6 +83,19 @@ class InvalidRequest(CrossroadsError):
 class PayloadTooLarge(InvalidRequest):
     status = 413
     code = "request_too_large"
+
+
+class RequestTimeout(InvalidRequest):
+    status = 408
+    code = "request_timeout"
+
+
+class ClientClosed(CrossroadsError):
+    """The client closed the connection before the exchange ended (nginx's 499; never seen by the client)."""
+
+    status = 499
+    type = "client_closed"
+    code = "client_closed"
 
 
 class AuthenticationFailed(CrossroadsError):

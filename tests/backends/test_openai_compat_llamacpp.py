@@ -89,3 +89,44 @@ async def test_ready_and_unknown_model(client: openai.AsyncOpenAI) -> None:
     assert status == "ready"
     with pytest.raises(openai.NotFoundError):
         await client.chat.completions.create(model="smollm2", messages=QUESTION)
+
+
+async def test_the_gateway_fills_in_what_llama_cpp_leaves_out(llama_url: str, client: openai.AsyncOpenAI) -> None:
+    """llama.cpp's server answers without the required ``refusal``; through the gateway it is there (null)."""
+    body = {"model": "smollm2", "messages": QUESTION, "max_tokens": 8, "temperature": 0}
+    async with httpx.AsyncClient(timeout=300) as http:
+        direct = (await http.post(f"{llama_url}/chat/completions", json=body)).json()
+    assert "refusal" not in direct["choices"][0]["message"]  # the departure is real
+    raw = await client.chat.completions.with_raw_response.create(
+        model="smol", messages=QUESTION, max_tokens=8, temperature=0
+    )
+    answer = json.loads(raw.content)
+    assert answer["choices"][0]["message"]["refusal"] is None
+    assert {"id", "object", "created", "model", "usage"} <= set(answer)
+
+
+async def test_a_usage_chunk_for_a_client_that_asked_although_llama_cpp_ignores_it(
+    llama_url: str, client: openai.AsyncOpenAI
+) -> None:
+    from crossroads.metering import tokens
+
+    body = {"model": "smollm2", "messages": QUESTION, "max_tokens": 8, "temperature": 0, "stream": True}
+    body["stream_options"] = {"include_usage": True}
+    async with httpx.AsyncClient(timeout=300) as http:
+        direct = (await http.post(f"{llama_url}/chat/completions", json=body)).text
+    assert '"prompt_tokens"' not in direct  # llama.cpp sends no usage chunk
+    stream = await client.chat.completions.create(
+        model="smol",
+        messages=QUESTION,
+        max_tokens=8,
+        temperature=0,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = [c async for c in stream]
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    last = chunks[-1]
+    assert last.choices == [] and last.usage is not None
+    assert last.usage.completion_tokens == tokens.count_text("smollm2", text) > 0
+    assert last.usage.prompt_tokens == tokens.count_prompt("smollm2", {"messages": QUESTION})
+    assert all(c.usage is None for c in chunks[:-1])

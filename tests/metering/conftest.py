@@ -19,6 +19,9 @@ from crossroads.api import create_app
 from crossroads.config import Settings, parse_settings
 from crossroads.gateway import Gateway
 from crossroads.store import make_engine, upgrade
+from crossroads.testing.fake_state import FakeState
+from crossroads.testing.fake_upstream import FakeConfig, create_fake_upstream
+from crossroads.testing.server import serving
 from tests.metering.backends import UsageBackend
 
 PG_ADMIN = os.environ.get("CROSSROADS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -48,7 +51,7 @@ def usage_backends() -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def running(settings: Settings, backends: dict[str, Any]) -> AsyncIterator[tuple[FastAPI, Gateway]]:
+async def running(settings: Settings, backends: dict[str, Any] | None) -> AsyncIterator[tuple[FastAPI, Gateway]]:
     gateway = Gateway(settings, backends=backends)
     app = create_app(gateway=gateway)
     async with LifespanManager(app):
@@ -101,3 +104,19 @@ def redis_prefix() -> Iterator[str]:
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
     client.close()
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[tuple[str, FakeState]]:
+    """The fake OpenAI-compatible upstream on a real socket: (base URL, its state)."""
+    app = create_fake_upstream(FakeConfig())
+    with serving(app) as url:
+        yield url, app.state.fake
+
+
+@pytest.fixture
+def up(fake: tuple[str, FakeState]) -> Iterator[tuple[str, FakeState]]:
+    """The fake, its scripted faults and recorded requests cleared after the test."""
+    yield fake
+    fake[1].faults.clear()
+    fake[1].requests.clear()

@@ -9,7 +9,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 
-from crossroads.catalog import cost_per_million
+from crossroads.catalog import cost_per_million, load_catalog
 from crossroads.metering import tokens
 from crossroads.metering.content import Sealer
 from crossroads.store import LedgerRow, make_engine
@@ -151,9 +151,8 @@ def test_no_metering_section_means_no_stage_and_no_database(tmp_path: Any) -> No
     assert not any(type(s).__name__ == "MeteringStage" for s in gateway.stages)
 
 
-async def test_a_client_leaving_mid_stream_is_recorded_and_its_reservation_released(
-    sqlite_url: str,
-) -> None:
+async def test_a_client_leaving_mid_stream_pays_the_prompt_and_what_was_sent(sqlite_url: str) -> None:
+    """The upstream's usage chunk never comes: the gateway counts the prompt and the tokens it passed on."""
     from crossroads.backends import Endpoint
     from crossroads.metering.budget import Budgets
     from crossroads.metering.keys import create_key, list_keys
@@ -171,7 +170,11 @@ async def test_a_client_leaving_mid_stream_is_recorded_and_its_reservation_relea
         await chunks.aclose()  # what the server does when the client disconnects
     [row] = rows(sqlite_url)
     assert (row.status, row.error_type, row.stream) == (499, "client_closed", True)
-    assert Budgets(engine).usage(list_keys(engine)[0]) == (Decimal(0), Decimal(0))
+    prompt = tokens.count_prompt("gpt-4o", body)
+    assert (row.prompt_tokens, row.completion_tokens, row.usage_source) == (prompt, 1, "counted")
+    expected = load_catalog().require("gpt-4o").cost(prompt, 1)
+    assert row.cost == expected
+    assert Budgets(engine).usage(list_keys(engine)[0]) == (expected, Decimal(0))  # charged, reservation released
     engine.dispose()
 
 

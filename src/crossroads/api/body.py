@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
-from crossroads.errors import InvalidRequest, PayloadTooLarge
+from crossroads.errors import ClientClosed, InvalidRequest, PayloadTooLarge, RequestTimeout
+
+log = logging.getLogger("crossroads.api")
 
 M = TypeVar("M", bound=BaseModel)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, timeout: float = 30.0) -> bytes:
+    """The whole body: 413 past ``limit`` bytes, 408 when it has not all arrived after ``timeout`` seconds,
+    ``ClientClosed`` (a debug line, no traceback) when the client goes away while sending it."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
+    try:
+        async with asyncio.timeout(timeout):
+            return await _read(request, limit)
+    except TimeoutError:
+        raise RequestTimeout(
+            f"The request body did not arrive within {timeout:g} s (a Content-Length larger than the body sent?). "
+            "Send the whole body, or raise server.body_timeout_seconds."
+        ) from None
+    except ClientDisconnect:
+        log.debug("client went away while sending the body of %s %s", request.method, request.url.path)
+        raise ClientClosed("The client went away while sending the request body.") from None
+
+
+async def _read(request: Request, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():

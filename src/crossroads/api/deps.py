@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from crossroads.api.body import parse_json, read_body, validate
+from crossroads.api.limits import check_bounds, check_depth
 from crossroads.gateway import Gateway
 
 
@@ -38,8 +39,11 @@ def gateway(request: Request) -> Gateway:
 
 
 async def checked_body(request: Request, schema: type[BaseModel]) -> dict[str, Any]:
-    """The client's JSON object, after checking it against ``schema``; unknown fields kept."""
-    limit = gateway(request).settings.server.max_body_bytes
-    data = parse_json(await read_body(request, limit))
+    """The client's JSON object, after checking it against ``schema`` and the server's bounds; unknown
+    fields kept."""
+    server = gateway(request).settings.server
+    data = parse_json(await read_body(request, server.max_body_bytes, server.body_timeout_seconds))
+    check_depth(data, server.max_json_depth)
     validate(schema, data)
+    check_bounds(data, server)
     return data

@@ -125,7 +125,9 @@ async def handle_crossroads_error(request: Request, exc: Exception) -> Response:
 async def handle_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     message = {404: f"Unknown request URL: {request.method} {request.url.path}.", 405: "Method not allowed."}
-    err = CrossroadsError(message.get(exc.status_code, str(exc.detail)), status=exc.status_code)
+    err = CrossroadsError(
+        message.get(exc.status_code, str(exc.detail)), status=exc.status_code, headers=dict(exc.headers or {})
+    )
     err.type = _HTTP_TYPES.get(exc.status_code, "invalid_request_error")
     return error_response(err)
 

@@ -2,7 +2,8 @@
 
 How to talk (this module) is separate from where to connect (``base_url``, key) and from the
 flavor's quirks (``FLAVORS``: URL shape and auth header). One pooled aiohttp session per backend;
-the request body goes upstream as the client sent it, and stream chunks come back one by one.
+the request body goes upstream as the client sent it, and stream chunks come back one by one. What an
+upstream leaves out of the spec (``refusal``, ``usage``, the usage chunk) is filled in by ``spec``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import aiohttp
 import orjson
 
 from crossroads.backends.base import Body, Endpoint
+from crossroads.backends.spec import StreamFiller, fill_answer
 from crossroads.backends.upstream_errors import from_response, stream_error
 from crossroads.config import OpenAICompatBackend as Config
 from crossroads.errors import BadGateway, GatewayTimeout, ServiceUnavailable
@@ -127,7 +129,7 @@ class OpenAICompatBackend:
                 raw = await resp.read()
                 if resp.status >= 400:
                     raise from_response(self.name, resp.status, raw, resp.headers)
-                return _loads_body(self.name, raw)
+                return fill_answer(endpoint, body, _loads_body(self.name, raw))
         except TimeoutError:
             raise self._timeout() from None
         except aiohttp.ClientError as exc:
@@ -139,8 +141,11 @@ class OpenAICompatBackend:
             async with self.session().post(url, data=_dumps(body), headers=self._headers) as resp:
                 if resp.status >= 400:
                     raise from_response(self.name, resp.status, await resp.read(), resp.headers)
+                filler = StreamFiller(endpoint, body)
                 async for chunk in _sse_events(self.name, resp):
-                    yield chunk
+                    yield filler.fill(chunk)
+                if (last := filler.last()) is not None:
+                    yield last
         except TimeoutError:
             raise self._timeout() from None
         except aiohttp.ClientError as exc:

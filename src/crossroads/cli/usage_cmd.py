@@ -53,7 +53,7 @@ def usage(
 
     settings = settings_or_exit(config_path)
     lines = report(open_engine(config_path, database), by, since)
-    pricer = Pricer(settings.metering, dict(settings.backends))
+    pricer = Pricer.from_settings(settings)
     try:
         targets = [pricer.catalog.require(m.strip()) for m in compare.split(",")] if compare else []
     except CatalogError as exc:

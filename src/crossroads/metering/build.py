@@ -22,7 +22,8 @@ from crossroads.metering.ledger import LedgerWriter, Pending
 from crossroads.metering.metrics import Metrics
 from crossroads.metering.pricing import Pricer
 from crossroads.metering.ratelimit import LocalLimiter, RedisLimiter
-from crossroads.metering.rows import Row, build_row
+from crossroads.metering.reach import reaches
+from crossroads.metering.rows import Row, build_rows
 from crossroads.metering.stage import MeteringStage
 from crossroads.store import current_revision, describe, head_revision, make_engine, upgrade
 
@@ -42,14 +43,14 @@ def database_url(config: MeteringConfig) -> str:
 
 def metering_stage(config: MeteringConfig, settings: Any, engine: Engine | None = None) -> MeteringStage:
     engine = engine or make_engine(database_url(config))
-    pricer = Pricer(config, dict(settings.backends))
+    pricer = Pricer.from_settings(settings)
     sealer = Sealer.from_env(config.content_logging.key_env) if config.content_logging.enabled else None
     limiter = RedisLimiter(config.redis_url, config.redis_prefix) if config.redis_url else LocalLimiter()
-    targets = {name: (m.backend, m.upstream_model or name) for name, m in settings.models.items()}
     budgets = Budgets(engine, timedelta(seconds=config.reservation_ttl_seconds))
-    admission = Admission(budgets, limiter, pricer, targets, config.completion_estimate)
+    allow = config.unpriced == "allow"
+    admission = Admission(budgets, limiter, reaches(settings, pricer), config.completion_estimate, allow)
     metrics = Metrics()
-    writer = LedgerWriter(engine, config.ledger, lambda p: build_row(p, pricer, sealer), metrics.observe)
+    writer = LedgerWriter(engine, config.ledger, lambda p: build_rows(p, pricer, sealer), metrics.observe)
     runtime = Runtime(config, engine, limiter)
     return MeteringStage(KeyCache(engine, config.key_refresh_seconds), admission, writer, metrics, runtime)
 
@@ -106,6 +107,8 @@ class Runtime:
             await stage.keys.start()
         except SQLAlchemyError as exc:
             raise _unusable(self.engine, exc) from None
+        if self.config.unpriced == "allow":
+            log.warning("metering.unpriced: allow — budgeted keys may use models without a price, for free")
         stage.writer.on_written.append(lambda rows: self._adjust(stage, rows))
         stage.writer.start()
         self.sweeper = asyncio.create_task(self._sweep(), name="crossroads-reservation-sweeper")
@@ -121,12 +124,13 @@ class Runtime:
                 log.warning("could not sweep budget reservations: %s", str(exc).splitlines()[0])
             await asyncio.sleep(every)
 
-    async def _adjust(self, stage: MeteringStage, rows: list[tuple[Pending, Row]]) -> None:
+    async def _adjust(self, stage: MeteringStage, rows: list[tuple[Pending, list[Row]]]) -> None:
         """Correct the token buckets with the real counts, now that they are known."""
-        for pending, row in rows:
+        for pending, request_rows in rows:
             key = pending.key
             if key is not None and key.tpm and pending.estimated_tokens:
-                await self.limiter.adjust(key.id, key.tpm, pending.estimated_tokens - row.total_tokens)
+                used = sum(row.total_tokens for row in request_rows)
+                await self.limiter.adjust(key.id, key.tpm, pending.estimated_tokens - used)
 
     async def aclose(self, stage: MeteringStage) -> None:
         if self.sweeper is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -57,6 +58,11 @@ class MeteringConfig(Strict):
         gt=0,
         description="a budget reservation not settled this long after it was made is released (its "
         "process died mid-request); longer than any request may take",
+    )
+    unpriced: Literal["refuse", "allow"] = Field(
+        "refuse",
+        description="a key with a budget may use a model without a price: refuse (403, the default) or allow "
+        "(free, warned at start)",
     )
     ledger: LedgerConfig = LedgerConfig()
     content_logging: ContentLogging = ContentLogging()

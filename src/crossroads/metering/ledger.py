@@ -13,13 +13,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, insert
 
 from crossroads.metering import audit, budget
 from crossroads.metering.config import LedgerConfig
-from crossroads.metering.rows import Row, build_row
+from crossroads.metering.rows import Row, build_row, build_rows
 from crossroads.store.models import LedgerRow
 
 log = logging.getLogger("crossroads.metering")
@@ -50,7 +51,7 @@ class LedgerWriter:
         self,
         engine: Engine,
         config: LedgerConfig,
-        build: Callable[[Pending], Row],
+        build: Callable[[Pending], list[Row]],
         observe: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.engine = engine
@@ -59,7 +60,7 @@ class LedgerWriter:
         self.observe = observe
         self.queue: asyncio.Queue[Pending | None] = asyncio.Queue(config.queue_size)
         self.written = 0
-        self.on_written: list[Callable[[list[tuple[Pending, Row]]], Any]] = []
+        self.on_written: list[Callable[[list[tuple[Pending, list[Row]]]], Any]] = []
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -115,17 +116,23 @@ class LedgerWriter:
             return
         log.error("ledger: %d rows could not be written and are lost", len(batch))
 
-    def _write_sync(self, batch: list[Pending]) -> list[tuple[Pending, Row]]:
+    def _write_sync(self, batch: list[Pending]) -> list[tuple[Pending, list[Row]]]:
         built = [(p, self.build(p)) for p in batch]
-        settles = [(p.reservation, row.cost_or_zero) for p, row in built if p.reservation is not None]
+        rows = [row for _, request_rows in built for row in request_rows]
+        settles = [(p.reservation, spent(request_rows)) for p, request_rows in built if p.reservation is not None]
         with self.engine.begin() as conn:
-            conn.execute(insert(LedgerRow), [row.values for _, row in built])
-            audit.append(conn, [row.link for _, row in built])
+            conn.execute(insert(LedgerRow), [row.values for row in rows])
+            audit.append(conn, [row.link for row in rows])
             budget.settle(conn, settles)
         if self.observe is not None:
-            for _, row in built:
+            for row in rows:
                 self.observe(row.values)
         return built
 
 
-__all__ = ["LedgerWriter", "Pending", "Row", "build_row"]
+def spent(rows: list[Row]) -> Decimal:
+    """What a request cost in all: its own row and every upstream call it caused."""
+    return sum((row.cost_or_zero for row in rows), Decimal(0))
+
+
+__all__ = ["LedgerWriter", "Pending", "Row", "build_row", "build_rows"]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from crossroads.backends.spec import CountedUsage
 from crossroads.metering import audit, tokens
 from crossroads.metering.content import Sealer
 from crossroads.metering.pricing import Pricer
@@ -29,26 +30,34 @@ class Row:
         return int(self.values["prompt_tokens"]) + int(self.values["completion_tokens"])
 
 
+ZERO = {"prompt_tokens": 0, "completion_tokens": 0, "cached_tokens": 0, "reasoning_tokens": 0}
+
+
+def reported_counts(usage: dict[str, Any]) -> dict[str, int]:
+    details = usage.get("prompt_tokens_details")
+    completion = usage.get("completion_tokens_details")
+    return {
+        "prompt_tokens": _count(usage.get("prompt_tokens")),
+        "completion_tokens": _count(usage.get("completion_tokens")),
+        "cached_tokens": _count(details.get("cached_tokens") if isinstance(details, dict) else 0),
+        "reasoning_tokens": _count(completion.get("reasoning_tokens") if isinstance(completion, dict) else 0),
+    }
+
+
 def usage_counts(p: Pending) -> tuple[dict[str, int], str]:
-    """Token counts from the upstream's usage when it sent one, else counted with tiktoken."""
+    """Token counts from the upstream's usage when it sent one, else counted with tiktoken: for an answer,
+    and for a stream that ended early (the client left, or the upstream failed mid-way) — the prompt and
+    every token that had arrived are charged. A call that failed before an answer began costs nothing."""
     usage = p.usage
     if isinstance(usage, dict) and usage:
-        details = usage.get("prompt_tokens_details") or {}
-        reasoning = (usage.get("completion_tokens_details") or {}).get("reasoning_tokens")
-        counts = {
-            "prompt_tokens": _count(usage.get("prompt_tokens")),
-            "completion_tokens": _count(usage.get("completion_tokens")),
-            "cached_tokens": _count(details.get("cached_tokens")),
-            "reasoning_tokens": _count(reasoning),
-        }
-        return counts, "upstream"
-    zero = {"prompt_tokens": 0, "completion_tokens": 0, "cached_tokens": 0, "reasoning_tokens": 0}
-    if p.status >= 400:
-        return zero, "none"
+        return reported_counts(usage), "counted" if isinstance(usage, CountedUsage) else "upstream"
+    began = p.status < 400 or p.ttft_s is not None or bool(p.text)
+    if not began:
+        return dict(ZERO), "none"
     model = p.response_model or p.call.model
     counted = {"prompt_tokens": tokens.count_prompt(model, p.call.body)}
     counted["completion_tokens"] = tokens.count_text(model, response_text(p))
-    return {**zero, **counted}, "counted"
+    return {**ZERO, **counted}, "counted"
 
 
 def _count(value: Any) -> int:
@@ -93,6 +102,47 @@ def build_row(p: Pending, pricer: Pricer, sealer: Sealer | None = None) -> Row:
         "content": sealer.seal({"request": p.call.body, "response": response_text(p)}) if sealer else None,
     }
     return Row(values, audit.Link(p.at, "request", p.call.request_id, audit.digest(values)))
+
+
+def build_rows(p: Pending, pricer: Pricer, sealer: Sealer | None = None) -> list[Row]:
+    """The request's row, then one row per other upstream call it caused and paid for (a cascade step that
+    was turned down, a judge call): each priced at its own deployment, the request's id plus ``.n``."""
+    main = build_row(p, pricer, sealer)
+    return [main, *attempt_rows(p, main, pricer)]
+
+
+WHY = {"judge": "judge call for {id}", "": "cascade step turned down for {id}"}
+
+
+def attempt_rows(p: Pending, main: Row, pricer: Pricer) -> list[Row]:
+    rows = []
+    for i, record in enumerate(p.call.facts.get("attempts") or (), 1):
+        usage = record.get("usage")
+        if record.get("used") or not isinstance(usage, dict) or not usage:
+            continue
+        backend, upstream = record.get("backend"), record.get("upstream_model")
+        price = pricer.price(backend, [upstream, p.call.model])
+        counts = reported_counts(usage)
+        cost = pricer.cost(price, counts["prompt_tokens"], counts["completion_tokens"], counts["cached_tokens"])
+        rid = f"{p.call.request_id}.{i}"
+        values = {
+            **main.values,
+            "id": rid,
+            "backend": backend,
+            "upstream_model": upstream,
+            **counts,
+            "usage_source": "counted" if isinstance(usage, CountedUsage) else "upstream",
+            "cost": cost,
+            "price_model": price.key if price is not None else None,
+            "latency_ms": round(float(record.get("latency_s") or 0) * 1000, 3),
+            "ttft_ms": None,
+            "status": record.get("status") or 200,
+            "error_type": None,
+            "route_reason": WHY.get(str(record.get("purpose") or ""), WHY[""]).format(id=p.call.request_id),
+            "content": None,
+        }
+        rows.append(Row(values, audit.Link(p.at, "request", rid, audit.digest(values))))
+    return rows
 
 
 def privacy_summary(privacy: Any) -> dict[str, Any] | None:

@@ -9,21 +9,23 @@ a budget reservation.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from crossroads.backends.base import Body
 from crossroads.errors import CrossroadsError
-from crossroads.metering.admission import Admission, Ticket
+from crossroads.metering.admission import Admission, Ticket, capped
 from crossroads.metering.auth import KeyCache
-from crossroads.metering.keys import utcnow
+from crossroads.metering.keys import KeyRecord, utcnow
 from crossroads.metering.ledger import LedgerWriter, Pending
 from crossroads.metering.metrics import Metrics
 from crossroads.metering.streams import UsageStream, as_error
 from crossroads.pipeline import Call, Next, NextStream, PassThrough
 
 OPEN = None
+SHADOW_ACCOUNT = KeyRecord(id="shadow", name="shadow", prefix="")  # the ledger's key_id for mirrored calls
 
 
 class MeteringStage(PassThrough):
@@ -34,6 +36,7 @@ class MeteringStage(PassThrough):
         self.metrics = metrics
         self.lifecycle = lifecycle  # start/aclose of the store, migrations and limiter (see build.py)
         self.engine = lifecycle.engine
+        self._mirrors = itertools.count(1)
 
     async def start(self) -> None:
         await self.lifecycle.start(self)
@@ -47,11 +50,13 @@ class MeteringStage(PassThrough):
         try:
             key = await self.keys.authenticate(call.headers)
             call.key = key
-            return await self.admission.admit(call, key)
+            ticket = await self.admission.admit(call, key)
         except CrossroadsError as exc:
             self.metrics.rejections.labels(exc.code or exc.type).inc()
             await self.record(call, None, exc)
             raise
+        call.body = capped(call.body, ticket.cap)
+        return ticket
 
     async def send(self, call: Call, next: Next) -> Body:
         ticket = await self._admit(call)
@@ -81,6 +86,31 @@ class MeteringStage(PassThrough):
         await self.record(
             call, ticket, stream.error, usage=stream.usage, model=stream.model, text=stream.text, ttft=ttft
         )
+
+    async def record_shadow(self, call: Call, attempt: dict[str, Any], reply: Body | None) -> None:
+        """A mirrored call: its own ledger row on the shadow account, never on the client's key or budget."""
+        facts = {"backend": attempt.get("backend"), "upstream_model": attempt.get("upstream_model")}
+        copy = Call(
+            call.endpoint,
+            call.body,
+            call.model,
+            request_id=f"{call.request_id}.shadow{next(self._mirrors)}",
+            started=call.started,
+        )
+        copy.facts = {**facts, "route_reason": f"shadow copy of {call.request_id}"}
+        status = attempt.get("status") or 499
+        pending = Pending(
+            call=copy,
+            at=utcnow(),
+            latency_s=float(attempt.get("latency_s") or 0),
+            status=status,
+            key=SHADOW_ACCOUNT,
+            error_type=attempt.get("error_type"),
+            usage=attempt.get("usage"),
+            response_model=attempt.get("upstream_model"),
+            response=reply,
+        )
+        await self.writer.put(pending)
 
     async def record(
         self,
@@ -119,7 +149,11 @@ def build(settings: Any, gateway: Any) -> MeteringStage | None:
         return None
     from crossroads.metering.build import metering_stage
 
-    return metering_stage(config, settings)
+    stage = metering_stage(config, settings)
+    shadower = getattr(getattr(gateway, "dispatcher", None), "shadower", None)
+    if shadower is not None:
+        shadower.listeners.append(stage.record_shadow)
+    return stage
 
 
 def find(gateway: Any) -> MeteringStage | None:

@@ -74,7 +74,16 @@ def count_prompt(model: str, body: dict[str, Any]) -> int:
         return sum(PER_MESSAGE + count_text(model, _text(m)) for m in body["messages"]) + PER_REPLY
     value = body.get("prompt", body.get("input", ""))
     items = value if isinstance(value, list) else [value]
-    return sum(count_text(model, _text(item)) if not isinstance(item, int) else 1 for item in items)
+    return sum(_item_tokens(model, item) for item in items)
+
+
+def _item_tokens(model: str, item: Any) -> int:
+    """One prompt: a text, a token id, or a list of token ids."""
+    if isinstance(item, int):
+        return 1
+    if isinstance(item, list) and all(isinstance(i, int) for i in item):
+        return len(item)
+    return count_text(model, _text(item))
 
 
 def _text(value: Any) -> str:

@@ -22,6 +22,7 @@ class Price(Strict):
 
     input: Decimal = Field(ge=0)
     output: Decimal = Field(ge=0)
+    cached_input: Decimal | None = Field(None, ge=0, description="prompt tokens read from the upstream's cache")
 
 
 class DeploymentConfig(Strict):

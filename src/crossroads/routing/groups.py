@@ -6,17 +6,19 @@ shared by every group that names it, so its breaker, load and latency are counte
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from random import Random
+from typing import TYPE_CHECKING
 
 from crossroads.backends.base import Backend
 from crossroads.config import ModelConfig, Settings
-from crossroads.routing.config import CascadeConfig, DeploymentConfig, Price
-from crossroads.routing.deployment import Deployment, catalog_prices
+from crossroads.routing.config import CascadeConfig, DeploymentConfig
+from crossroads.routing.deployment import Deployment
 from crossroads.routing.strategies import STRATEGIES, Prepared, prepare
 
-Prices = Callable[[str], Price | None]
+if TYPE_CHECKING:
+    from crossroads.metering.pricing import Pricer
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,25 +44,26 @@ class Registry:
     """Every deployment by key, created on first mention."""
 
     def __init__(self, settings: Settings, backends: Mapping[str, Backend]) -> None:
+        self.settings = settings
         self.backends = backends
         self.breaker = settings.routing.breaker
         self.deployments: dict[str, Deployment] = {}
-        self._prices: Prices | None = None
+        self._pricer: Pricer | None = None
 
-    def prices(self) -> Prices:
-        if self._prices is None:
-            self._prices = catalog_prices()
-        return self._prices
+    def pricer(self) -> Pricer:
+        """The one price resolution (deployment ``price:``, catalog, self-hosted), loaded once per router."""
+        if self._pricer is None:
+            from crossroads.metering.pricing import Pricer
 
-    def get(
-        self, backend: str, upstream: str, weight: float = 1.0, priority: int = 0, price: Price | None = None
-    ) -> Deployment:
+            self._pricer = Pricer.from_settings(self.settings)
+        return self._pricer
+
+    def get(self, backend: str, upstream: str, public: str, weight: float = 1.0, priority: int = 0) -> Deployment:
         key = f"{backend}:{upstream}"
         found = self.deployments.get(key)
         if found is None:
+            price = self.pricer().price(backend, [upstream, public])
             b = self.backends[backend]
-            if price is None and b.location == "hosted":
-                price = self.prices()(upstream)
             found = Deployment(b, upstream, self.breaker, weight=weight, priority=priority, price=price)
             self.deployments[key] = found
         return found
@@ -75,12 +78,10 @@ def _configs(public: str, model: ModelConfig) -> list[DeploymentConfig]:
 
 def build_group(public: str, model: ModelConfig, registry: Registry) -> Group:
     ds = [
-        registry.get(c.backend, c.upstream_model or public, c.weight, c.priority, c.price)
+        registry.get(c.backend, c.upstream_model or public, public, c.weight, c.priority)
         for c in _configs(public, model)
     ]
-    shadows = tuple(
-        Shadow(registry.get(s.backend, s.upstream_model or public, price=s.price), s.sample) for s in model.shadow
-    )
+    shadows = tuple(Shadow(registry.get(s.backend, s.upstream_model or public, public), s.sample) for s in model.shadow)
     strategy: str = model.strategy
     fallbacks = tuple(model.fallbacks)
     return Group(public, strategy, prepare(strategy, ds), fallbacks, model.cascade, shadows)

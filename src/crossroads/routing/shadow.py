@@ -39,6 +39,12 @@ class ShadowSink(Protocol):
     async def write(self, record: dict[str, Any]) -> None: ...
 
 
+class SpendListener(Protocol):
+    """Told of every mirrored call that reached a deployment (metering charges it to the shadow account)."""
+
+    async def __call__(self, call: Call, record: dict[str, Any], reply: Body | None) -> None: ...
+
+
 class JsonlSink:
     """Appends one JSON object per line (money as exact decimal strings); the file is created on first write."""
 
@@ -64,6 +70,7 @@ class Shadower:
     def __init__(self, sink: ShadowSink, max_in_flight: int, rng: Random, timeout: float | None = None) -> None:
         self.sink, self.max_in_flight, self.rng, self.timeout = sink, max_in_flight, rng, timeout
         self.tasks: set[asyncio.Task[None]] = set()
+        self.listeners: list[SpendListener] = []
 
     def chosen(self, call: Call, group: Group) -> list[Shadow]:
         keep_local = sensitive(call)
@@ -90,6 +97,8 @@ class Shadower:
             reply = await attempt.send(d, call.endpoint, {**mirrored, "model": d.upstream}, record, self.timeout)
         except CrossroadsError as exc:
             log.info("shadow %s failed: %s", d.key, exc.message)
+        for listener in self.listeners:
+            await listener(call, record, reply)
         shadow = {**record, "location": d.location, "answer": None if reply is None else answer_text(reply)}
         try:
             await self.sink.write(self._record(call, body, {**primary, "answer": answer}, shadow))

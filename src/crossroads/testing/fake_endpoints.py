@@ -99,16 +99,28 @@ def chat_answers(body: Mapping[str, Any], fault: Fault | None) -> list[Answer]:
 
 async def chat(call: Call) -> Response:
     answers = chat_answers(call.body, call.fault)
-    use = usage(content.chat_prompt_tokens(call.body["messages"]), sum(len(a.tokens) for a in answers))
+    fault = call.fault or Fault()
+    prompt, completion = content.chat_prompt_tokens(call.body["messages"]), sum(len(a.tokens) for a in answers)
+    use = usage(prompt, completion, cached=fault.cached_tokens, reasoning=fault.reasoning_tokens)
     head = Head.new("chatcmpl-", call.model)
+    departs = call.fault is not None and call.fault.spec_departures
     if not call.stream:
-        return await call.json_response(chat_completion(head, answers, use), len(answers[0].tokens))
-    with_usage = call.option("include_usage", False)
+        body = chat_completion(head, answers, use)
+        return await call.json_response(departed(body) if departs else body, len(answers[0].tokens))
+    with_usage = call.option("include_usage", False) and not departs
     maker = ChunkMaker(head, with_usage, call.option("include_obfuscation", True))
     events = chat_events(maker, answers, *call.gaps())
     if with_usage:
         events.append(Event(events[-1].at, maker.usage(use)))
     return call.stream_response(events)
+
+
+def departed(body: dict[str, Any]) -> dict[str, Any]:
+    """An answer as llama.cpp's server gives it: no ``refusal`` in the message, no ``usage``."""
+    for choice in body["choices"]:
+        choice["message"].pop("refusal", None)
+    body.pop("usage", None)
+    return body
 
 
 # ---- legacy completions -----------------------------------------------------------------------

@@ -35,6 +35,10 @@ class Fault:
                       non-streams: a 200 whose JSON body is cut after N bytes
     tokens            answer with exactly N tokens: "tok0 tok1 …"
     content           answer with exactly this text
+    cached_tokens     chat usage: report this many prompt tokens as read from the prompt cache
+    reasoning_tokens  chat usage: this many hidden reasoning tokens, billed within completion_tokens
+    spec_departures   chat: answer as llama.cpp's server does — no ``refusal``, no ``usage``, and
+                      ``stream_options.include_usage`` ignored (no usage chunk)
     """
 
     status: int | None = None
@@ -47,6 +51,9 @@ class Fault:
     tokens: int | None = None
     content: str | None = None
     retry_after: float | None = None
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    spec_departures: bool = False
 
     @classmethod
     def from_dict(cls, spec: Any) -> Fault:
@@ -94,6 +101,9 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "tokens": (_is_count, "an integer >= 0"),
     "content": (_is_text, "a string"),
     "retry_after": (_is_number, "a number of seconds >= 0"),
+    "cached_tokens": (_is_count, "an integer >= 0"),
+    "reasoning_tokens": (_is_count, "an integer >= 0"),
+    "spec_departures": (lambda v: isinstance(v, bool), "true or false"),
 }
 assert set(_RULES) == {f.name for f in fields(Fault)}
 

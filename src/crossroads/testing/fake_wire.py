@@ -44,16 +44,17 @@ class Head:
         return cls(prefix + uuid.uuid4().hex[:29], int(time.time()), model)
 
 
-def usage(prompt: int, completion: int, details: bool = True) -> dict[str, Any]:
+def usage(prompt: int, completion: int, details: bool = True, cached: int = 0, reasoning: int = 0) -> dict[str, Any]:
+    """``reasoning`` tokens are billed within ``completion_tokens``; ``cached`` ones are part of the prompt."""
     body: dict[str, Any] = {
         "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
+        "completion_tokens": completion + reasoning,
+        "total_tokens": prompt + completion + reasoning,
     }
     if details:
-        body["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": 0}
+        body["prompt_tokens_details"] = {"cached_tokens": min(cached, prompt), "audio_tokens": 0}
         body["completion_tokens_details"] = {
-            "reasoning_tokens": 0,
+            "reasoning_tokens": reasoning,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
