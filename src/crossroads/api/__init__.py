@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 
 from crossroads import __version__
-from crossroads.api import admin, embeddings, generation, health, metrics, models
+from crossroads.api import admin, embeddings, generation, health, metrics, models, openapi
 from crossroads.api.responses import handle_crossroads_error, handle_http_error, handle_unexpected
 from crossroads.config import Settings, default_settings
 from crossroads.errors import CrossroadsError
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None,
     app.add_exception_handler(CrossroadsError, handle_crossroads_error)
     app.add_exception_handler(HTTPException, handle_http_error)
     app.add_exception_handler(Exception, handle_unexpected)
+    openapi.install(app, gw.settings)
     return app
 
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from crossroads.api.body import parse_json, read_body, validate
 from crossroads.api.limits import check_bounds, check_depth
+from crossroads.api.schemas import as_validated
 from crossroads.gateway import Gateway
 
 
@@ -44,6 +45,5 @@ async def checked_body(request: Request, schema: type[BaseModel]) -> dict[str, A
     server = gateway(request).settings.server
     data = parse_json(await read_body(request, server.max_body_bytes, server.body_timeout_seconds))
     check_depth(data, server.max_json_depth)
-    validate(schema, data)
-    check_bounds(data, server)
+    check_bounds(as_validated(data, validate(schema, data)), server)
     return data

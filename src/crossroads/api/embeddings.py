@@ -7,7 +7,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from crossroads.api.deps import RawRoute, checked_body, gateway
-from crossroads.api.generation import _openapi
 from crossroads.api.responses import json_response
 from crossroads.api.schemas import EmbeddingRequest
 from crossroads.backends import Endpoint
@@ -15,7 +14,7 @@ from crossroads.backends import Endpoint
 router = APIRouter(route_class=RawRoute)
 
 
-@router.post("/v1/embeddings", openapi_extra=_openapi(EmbeddingRequest), tags=["openai"])
+@router.post("/v1/embeddings", tags=["openai"])
 async def embeddings(request: Request) -> Response:
     """Create embeddings for a string or a list of strings."""
     body = await checked_body(request, EmbeddingRequest)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import BaseModel
 from starlette.requests import Request
@@ -15,7 +13,6 @@ from crossroads.api.schemas import ChatCompletionRequest, CompletionRequest
 from crossroads.backends import Endpoint
 
 router = APIRouter(route_class=RawRoute)
-REF = "#/components/schemas/{model}"
 
 
 async def _generate(request: Request, endpoint: Endpoint, schema: type[BaseModel]) -> Response:
@@ -28,22 +25,13 @@ async def _generate(request: Request, endpoint: Endpoint, schema: type[BaseModel
     return json_response(await gw.run(call), headers=call.response_headers)
 
 
-def _openapi(schema: type[BaseModel]) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": schema.model_json_schema(ref_template=REF)}},
-        }
-    }
-
-
-@router.post("/v1/chat/completions", openapi_extra=_openapi(ChatCompletionRequest), tags=["openai"])
+@router.post("/v1/chat/completions", tags=["openai"])
 async def chat_completions(request: Request) -> Response:
     """Create a chat completion (OpenAI wire format; `stream: true` for server-sent events)."""
     return await _generate(request, Endpoint.CHAT, ChatCompletionRequest)
 
 
-@router.post("/v1/completions", openapi_extra=_openapi(CompletionRequest), tags=["openai"])
+@router.post("/v1/completions", tags=["openai"])
 async def completions(request: Request) -> Response:
     """Create a text completion (legacy OpenAI endpoint)."""
     return await _generate(request, Endpoint.COMPLETIONS, CompletionRequest)

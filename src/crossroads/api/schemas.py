@@ -6,9 +6,43 @@ so fields crossroads does not know reach an OpenAI-compatible upstream untouched
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _whole(value: Any) -> Any:
+    """JSON has one number type: 34.0 is the integer 34 (as JSON Schema's ``integer`` says)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# integer fields that take 34.0 as 34; bounds inside the Annotated, so the JSON schema states them
+Whole = BeforeValidator(_whole)
+Int = Annotated[int, Whole]
+Positive = Annotated[int, Field(ge=1), Whole]
+TokenId = Annotated[int, Field(ge=0, le=2**31 - 1), Whole]
+Choices = Annotated[int, Field(ge=1, le=128), Whole]
+TopLogprobs = Annotated[int, Field(ge=0, le=20), Whole]
+Logprobs = Annotated[int, Field(ge=0, le=5), Whole]
+BestOf = Annotated[int, Field(ge=1, le=20), Whole]
+Dimensions = Annotated[int, Field(ge=1, le=8192), Whole]
+MAX_ITEMS = 2048  # prompts or inputs in one request (OpenAI's limit for embeddings)
+Prompt = (
+    str
+    | Annotated[list[str], Field(min_length=1, max_length=MAX_ITEMS)]
+    | Annotated[list[TokenId], Field(min_length=1)]
+    | Annotated[list[Annotated[list[TokenId], Field(min_length=1)]], Field(min_length=1, max_length=MAX_ITEMS)]
+)
+INT_FIELDS = ("n", "max_tokens", "max_completion_tokens", "seed", "top_logprobs", "logprobs", "best_of", "dimensions")
+
+
+def as_validated(data: dict[str, Any], model: BaseModel) -> dict[str, Any]:
+    """``data`` with its integer fields and prompts as validated (34.0 -> 34), so the upstream gets what was
+    checked; every other field stays as the client sent it."""
+    for name in (*INT_FIELDS, "prompt", "input"):
+        if data.get(name) is not None and name in type(model).model_fields:
+            data[name] = getattr(model, name)
+    return data
 
 
 class _Open(BaseModel):
@@ -48,12 +82,12 @@ class _Sampling(_Open):
     model: str = Field(min_length=1)
     stream: bool | None = None
     stream_options: StreamOptions | None = None
-    max_tokens: int | None = Field(None, ge=1)
+    max_tokens: Positive | None = None
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, ge=0, le=1)
-    n: int | None = Field(None, ge=1, le=128)
+    n: Choices | None = None
     stop: Stop = None
-    seed: int | None = None
+    seed: Int | None = None
     presence_penalty: float | None = Field(None, ge=-2, le=2)
     frequency_penalty: float | None = Field(None, ge=-2, le=2)
     logit_bias: dict[str, float] | None = None
@@ -62,26 +96,26 @@ class _Sampling(_Open):
 
 class ChatCompletionRequest(_Sampling):
     messages: list[ChatMessage] = Field(min_length=1)
-    max_completion_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: Positive | None = None
     response_format: ResponseFormat | None = None
     tools: list[Tool] | None = None
     tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | None = None
     parallel_tool_calls: bool | None = None
     logprobs: bool | None = None
-    top_logprobs: int | None = Field(None, ge=0, le=20)
+    top_logprobs: TopLogprobs | None = None
 
 
 class CompletionRequest(_Sampling):
-    prompt: str | list[str] | list[int] | list[list[int]]
+    prompt: Prompt
     echo: bool | None = None
     suffix: str | None = None
-    logprobs: int | None = Field(None, ge=0, le=5)
-    best_of: int | None = Field(None, ge=1)
+    logprobs: Logprobs | None = None
+    best_of: BestOf | None = None
 
 
 class EmbeddingRequest(_Open):
     model: str = Field(min_length=1)
-    input: str | list[str] | list[int] | list[list[int]]
+    input: Prompt
     encoding_format: Literal["float", "base64"] | None = None
-    dimensions: int | None = Field(None, ge=1)
+    dimensions: Dimensions | None = None
     user: str | None = None
