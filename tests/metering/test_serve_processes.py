@@ -89,40 +89,71 @@ def _serve(config: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         proc.wait(timeout=30)
 
 
-async def _spend(bases: list[str], key: str, count: int) -> list[int]:
-    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Write a haiku"}], "max_tokens": 50}
+HAIKU = [{"role": "user", "content": "Write a haiku"}]
+MODES = {  # key name -> (max_tokens the client sets, stream)
+    "limit-send": (50, False),
+    "limit-stream": (50, True),
+    "nolimit-send": (None, False),
+    "nolimit-stream": (None, True),
+}
+
+
+async def _ask(http: httpx.AsyncClient, base: str, key: str, mode: str) -> int:
+    limit, stream = MODES[mode]
+    body: dict[str, object] = {"model": "gpt-4o-mini", "messages": HAIKU, "fake_fault": {"tokens": 3000}}
+    if limit is not None:
+        body["max_tokens"] = limit
     headers = {"authorization": f"Bearer {key}"}
-    limits = httpx.Limits(max_connections=100)
+    if not stream:
+        return (await http.post(f"{base}/v1/chat/completions", json=body, headers=headers)).status_code
+    async with http.stream("POST", f"{base}/v1/chat/completions", json={**body, "stream": True}, headers=headers) as r:
+        async for _ in r.aiter_bytes():
+            pass
+        return r.status_code
+
+
+async def _spend(bases: list[str], keys: dict[str, str], per_mode: int) -> dict[str, list[int]]:
+    limits = httpx.Limits(max_connections=200)
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        calls = [http.post(f"{bases[i % 2]}/v1/chat/completions", json=body, headers=headers) for i in range(count)]
-        return [r.status_code for r in await asyncio.gather(*calls)]
+        calls = [(m, _ask(http, bases[i % 2], keys[m], m)) for m in MODES for i in range(per_mode)]
+        statuses = await asyncio.gather(*(c for _, c in calls))
+    out: dict[str, list[int]] = {m: [] for m in MODES}
+    for (mode, _), status in zip(calls, statuses, strict=True):
+        out[mode].append(status)
+    return out
 
 
-def test_two_serve_processes_sharing_postgresql_and_redis_keep_one_budget(
+def test_two_serve_processes_sharing_postgresql_and_redis_keep_every_budget(
     tmp_path: Path, pg_url: str, redis_prefix: str
 ) -> None:
+    """200 requests at once over two replicas, 50 per key: with and without max_tokens, streamed and not.
+    The upstream would write 3,000 tokens each; no key spends more than its budget (10 reservations)."""
     engine = make_engine(pg_url)
     upgrade(engine)
-    prompt = tokens.count_prompt("gpt-4o-mini", {"messages": [{"role": "user", "content": "Write a haiku"}]})
-    estimate = load_catalog().require("gpt-4o-mini").cost(prompt, 50)
-    key, plaintext = create_key(engine, "team-a", budget=estimate * 50, period="day", rpm=100_000)
+    reservation = (
+        load_catalog().require("gpt-4o-mini").cost(tokens.count_prompt("gpt-4o-mini", {"messages": HAIKU}), 50)
+    )
+    budget = reservation * 10
+    created = {m: create_key(engine, m, budget=budget, period="day", rpm=100_000) for m in MODES}
     with serving(create_fake_upstream(FakeConfig())) as upstream:
         config = tmp_path / "crossroads.yaml"
         config.write_text(
             f"backends: {{hosted: {{type: openai_compat, base_url: '{upstream}/v1'}}}}\n"
             "models: {gpt-4o-mini: {backend: hosted}}\n"
             f"metering: {{enabled: true, database_url: '{pg_url}', redis_url: '{REDIS_URL}', "
-            f"redis_prefix: {redis_prefix}, migrate_on_start: false}}\n"
+            f"redis_prefix: {redis_prefix}, migrate_on_start: false, completion_estimate: 50}}\n"
         )
         with _serve(config) as (base_a, proc_a), _serve(config) as (base_b, proc_b):
             wait_http(base_a + "/health", proc_a)
             wait_http(base_b + "/health", proc_b)
-            statuses = asyncio.run(_spend([base_a, base_b], plaintext, 200))
-    assert set(statuses) == {200, 429} and statuses.count(200) >= 50
-    spent, reserved = Budgets(engine).usage(key)
-    assert reserved == 0 and spent <= estimate * 50  # the fake uses no more than the estimate
-    with engine.connect() as conn:
-        ledger = conn.execute(select(func.sum(LedgerRow.cost)).where(LedgerRow.key_id == key.id)).scalar_one()
-    assert ledger == spent
+            statuses = asyncio.run(_spend([base_a, base_b], {m: k[1] for m, k in created.items()}, 50))
+    for mode, (key, _) in created.items():
+        assert set(statuses[mode]) == {200, 429} and statuses[mode].count(200) >= 10, mode
+        spent, reserved = Budgets(engine).usage(key)
+        assert reserved == 0 and spent <= budget, mode  # the cap held: never 3,000 tokens
+        with engine.connect() as conn:
+            ledger = select(func.sum(LedgerRow.cost), func.max(LedgerRow.completion_tokens))
+            total, longest = conn.execute(ledger.where(LedgerRow.key_id == key.id)).one()
+        assert total == spent and longest <= 50, mode
     assert verify(engine).ok  # one chain, appended by both replicas
     engine.dispose()
