@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,7 @@ def tco(**opts: Any) -> None:
     text = to_json(analysis)
     if opts["out"]:
         Path(opts["out"]).write_text(text + "\n", encoding="utf-8")
+    _warn(json.loads(text))
     if opts["as_json"]:
         click.echo(text)
         return
@@ -85,3 +87,12 @@ def tco(**opts: Any) -> None:
     if not console.is_terminal:
         console.width = 160
     print_analysis(analysis, console)
+
+
+def _warn(data: dict[str, Any]) -> None:
+    """Inputs that disagree (a bench of other hardware, prompt shape or a hosted API) are said at once."""
+    from crossroads.lab.report.consistency import mismatches
+    from crossroads.lab.report.inputs import ReportInputs
+
+    for m in mismatches(ReportInputs(tco=data)):
+        click.secho(f"warning: {m.text}", fg="yellow", err=True)

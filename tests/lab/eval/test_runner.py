@@ -6,7 +6,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from scipy.stats import binom
 
 from crossroads.errors import ServiceUnavailable
 from crossroads.lab.eval.cache import ResponseCache
@@ -58,11 +57,10 @@ async def test_known_pass_rates_and_intervals(suite20, tmp_path: Path) -> None:
     good, bad = result.summary("good"), result.summary("bad")
     assert good.pass_rate is not None and bad.pass_rate is not None
     assert (good.pass_rate.value, bad.pass_rate.value) == (0.75, 0.25)
-    # the bootstrap distribution of a mean of 0/1 values is Binomial(n, p)/n: its 2.5% and 97.5%
-    # quantiles are 0.55 and 0.90 for p = 0.75, n = 20 (hand-checked with binom.ppf); allow one step
-    assert binom.ppf(0.025, 20, 0.75) / 20 == 0.55 and binom.ppf(0.975, 20, 0.75) / 20 == 0.9
-    assert good.pass_rate.low == pytest.approx(0.55, abs=0.05) and good.pass_rate.high == pytest.approx(0.9, abs=0.05)
-    assert bad.pass_rate.low == pytest.approx(0.10, abs=0.05) and bad.pass_rate.high == pytest.approx(0.45, abs=0.05)
+    # Wilson score interval for 15 of 20, by hand: centre (15 + 1.92) / 23.84 = 0.7098, half-width
+    # 1.96 / 23.84 * sqrt(15 * 5 / 20 + 0.9604) = 0.1882 -> [0.531, 0.888]; 5 of 20 mirrors it
+    assert (good.pass_rate.low, good.pass_rate.high) == pytest.approx((0.5313, 0.8881), abs=1e-3)
+    assert (bad.pass_rate.low, bad.pass_rate.high) == pytest.approx((0.1119, 0.4687), abs=1e-3)
     again = await run(suite20, ["good", "bad"], tmp_path)  # fixed seed: the same interval again
     assert again.summary("good").pass_rate == good.pass_rate
 
@@ -73,7 +71,7 @@ async def test_significant_win_rate_is_hand_checked(suite20, tmp_path: Path) -> 
     assert (pair.method, pair.wins, pair.losses, pair.ties) == ("pass", 10, 0, 10)
     assert pair.p_value == pytest.approx(2 * 0.5**10)  # sign test: P(10 of 10) both tails = 0.00195
     assert pair.win_rate.value == 1.0
-    assert pair.win_rate.low == pytest.approx(0.025 ** (1 / 10))  # Clopper-Pearson lower bound for 10/10: 0.6915
+    assert pair.win_rate.low == pytest.approx(10 / (10 + 1.959964**2))  # Wilson lower bound for 10/10: 0.7225
     assert pair.win_rate.high == 1.0
     assert pair.significant and "good is better" in pair.statement
     assert pair.mean_difference is not None and pair.mean_difference.value == pytest.approx(0.5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -82,11 +84,11 @@ def test_bootstrap_edge_cases_and_seed() -> None:
 def test_sign_test_and_win_rate_hand_checked() -> None:
     assert sign_test(0, 0) == 1.0
     assert sign_test(9, 1) == pytest.approx(2 * (1 + 10) / 1024)  # P(X<=1)+P(X>=9) for Bin(10, 1/2)
-    rate = win_rate(5, 5)
+    rate = win_rate(5, 5)  # Wilson for 5 of 10: 0.5 -+ 1.96 / 13.84 * sqrt(2.5 + 0.96) = [0.2366, 0.7634]
     assert (
         rate.value == 0.5
-        and rate.low == pytest.approx(0.187086, abs=1e-6)
-        and rate.high == pytest.approx(0.812914, abs=1e-6)
+        and rate.low == pytest.approx(0.236593, abs=1e-6)
+        and rate.high == pytest.approx(0.763407, abs=1e-6)
     )
     assert win_rate(0, 0).value is None
 
@@ -121,10 +123,26 @@ def test_position_swap(forward: str | None, backward: str | None, expected: tupl
     assert combine(forward, backward) == expected
 
 
-def test_pass_rate_where_every_case_agrees_gets_the_exact_interval() -> None:
-    all_pass = pass_rate([True] * 5)
-    assert (all_pass.value, all_pass.high, all_pass.method) == (1.0, 1.0, "exact")
-    assert all_pass.low == pytest.approx(0.025 ** (1 / 5))  # Clopper-Pearson for 5 of 5: 0.478, not 1.0
-    none_pass = pass_rate([False] * 4)
-    assert (none_pass.value, none_pass.low) == (0.0, 0.0) and none_pass.high == pytest.approx(1 - 0.025 ** (1 / 4))
-    assert pass_rate([True, False, True]).method == "bootstrap"
+Z = 1.959963984540054  # the 97.5% normal quantile
+
+
+def wilson(x: int, n: int) -> tuple[float, float]:
+    """The Wilson score interval written out from its formula (the code under test calls scipy)."""
+    centre = (x + Z * Z / 2) / (n + Z * Z)
+    half = Z / (n + Z * Z) * math.sqrt(x * (n - x) / n + Z * Z / 4)
+    return centre - half, centre + half
+
+
+@pytest.mark.parametrize(("passed", "n"), [(5, 5), (0, 4), (24, 25), (3, 8), (50, 100)])
+def test_pass_rate_is_the_wilson_interval(passed: int, n: int) -> None:
+    est = pass_rate([True] * passed + [False] * (n - passed))
+    low, high = wilson(passed, n)
+    assert (est.value, est.n, est.method) == (passed / n, n, "wilson")
+    assert est.low == pytest.approx(max(0.0, low)) and est.high == pytest.approx(min(1.0, high))
+    assert est.low is not None and est.high is not None and est.low < est.high  # never a point, even at 5 of 5
+    assert est.low <= passed / n <= est.high
+
+
+def test_one_method_for_pass_and_win_rates() -> None:
+    assert win_rate(24, 1) == pass_rate([True] * 24 + [False])  # 24 of 25: [80%, 99%], not a bootstrap [88%, 100%]
+    assert win_rate(4, 0).low == pytest.approx(wilson(4, 4)[0])  # 4 of 4: [51%, 100%]

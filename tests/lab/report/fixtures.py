@@ -10,7 +10,7 @@ from crossroads.lab.bench.result import BenchResult, Environment, LevelResult, L
 from crossroads.lab.eval.result import BackendSummary, Estimate, Pairwise, RunResult, SuiteInfo
 
 
-def level(n: float, tps: float, goodput: float, p50: float, p99: float) -> LevelResult:
+def level(n: float, tps: float, goodput: float, p50: float, p99: float, shape: tuple[int, int]) -> LevelResult:
     return LevelResult(
         level=n,
         requests=100,
@@ -24,27 +24,38 @@ def level(n: float, tps: float, goodput: float, p50: float, p99: float) -> Level
         e2e_ms=Stats(count=100, mean=p50 * 4, p50=p50 * 4, p90=p99 * 4, p95=p99 * 4, p99=p99 * 4, min=4.0, max=p99 * 4),
         goodput=goodput,
         goodput_rate=n * goodput,
-        prompt_tokens=30_000,
-        output_tokens=10_000,
+        prompt_tokens=100 * shape[0],
+        output_tokens=100 * shape[1],
     )
 
 
-def bench_result(path: Path, model: str = "llama-3.1-8b", location: str = "local") -> Path:
+def bench_result(
+    path: Path,
+    model: str = "llama-3.1-8b",
+    location: str = "local",
+    hardware: str = "1x L4 24 GB",
+    shape: tuple[int, int] = (300, 100),
+) -> Path:
     result = BenchResult(
-        environment=Environment(hardware="1x L4 24 GB", cpu="test cpu", date="2026-11-26T10:00:00+00:00"),
+        environment=Environment(hardware=hardware, cpu="test cpu", cpu_count=2, date="2026-11-26T10:00:00+00:00"),
         target=Target(url="http://gpu-box:8000/v1", model=model, location=location),  # type: ignore[arg-type]
         load=LoadSettings(levels=[1, 4, 16], cost_per_hour=Decimal("0.8048")),
         levels=[
-            level(1, 180.0, 1.0, 40.0, 60.0),
-            level(4, 620.5, 0.99, 55.0, 90.0),
-            level(16, 1400.0, 0.60, 300.0, 900.0),  # past the latency objective
+            level(1, 180.0, 1.0, 40.0, 60.0, shape),
+            level(4, 620.5, 0.99, 55.0, 90.0, shape),
+            level(16, 1400.0, 0.60, 300.0, 900.0, shape),  # past the latency objective
         ],
     )
     result.write(path)
     return path
 
 
-def eval_result(path: Path) -> Path:
+def eval_result(
+    path: Path,
+    models: tuple[str, str] = ("gpt-4o-mini", "llama-3.1-8b"),
+    rates: tuple[float, float] = (0.85, 0.7),
+    significant: bool = False,
+) -> Path:
     def summary(model: str, location: str, rate: float, cost: str | None) -> BackendSummary:
         return BackendSummary(
             model=model,
@@ -64,20 +75,22 @@ def eval_result(path: Path) -> Path:
         run_id="run-1",
         created_at=datetime(2026, 11, 26, 12, 0, tzinfo=UTC),
         suite=SuiteInfo(name="support-qa", path="suites/support.yaml", sha256="0" * 64, n_cases=40),
-        models=["gpt-4o-mini", "llama-3.1-8b"],
+        models=list(models),
         judge="gpt-4o",
-        summaries=[summary("gpt-4o-mini", "hosted", 0.85, "0.4125"), summary("llama-3.1-8b", "local", 0.7, None)],
+        summaries=[summary(models[0], "hosted", rates[0], "0.4125"), summary(models[1], "local", rates[1], None)],
         pairwise=[
             Pairwise(
-                a="gpt-4o-mini",
-                b="llama-3.1-8b",
+                a=models[0],
+                b=models[1],
                 method="judge",
-                wins=18,
-                losses=8,
-                ties=14,
+                wins=24 if significant else 18,
+                losses=4 if significant else 8,
+                ties=12 if significant else 14,
                 win_rate=Estimate(value=0.69, low=0.48, high=0.86, n=26),
-                p_value=0.08,
-                statement="gpt-4o-mini wins 18 of 26 decided cases (69%, 95% CI 48–86%); not significant",
+                p_value=0.0002 if significant else 0.08,
+                significant=significant,
+                statement=f"{models[0]} wins {'24 of 28' if significant else '18 of 26'} decided cases"
+                + ("; significant" if significant else "; not significant"),
             )
         ],
     )

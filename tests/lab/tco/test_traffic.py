@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -72,8 +73,13 @@ def test_read_ledger_from_the_gateway_schema(tmp_path: Path) -> None:
 
 
 def test_read_ledger_of_something_else(tmp_path: Path) -> None:
-    with pytest.raises(TcoError, match="cannot read the ledger"):
+    with pytest.raises(TcoError, match=r"empty\.db does not exist"):
         read_ledger(f"sqlite:///{tmp_path / 'empty.db'}")
+    assert not (tmp_path / "empty.db").exists()  # reading never creates an empty database
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).close()
+    with pytest.raises(TcoError, match="cannot read the ledger"):
+        read_ledger(f"sqlite:///{other}")
     with pytest.raises(TcoError, match="not a database URL"):
         read_ledger("no such url")
 

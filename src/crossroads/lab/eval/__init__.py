@@ -7,7 +7,7 @@ caller.py       ask a model through the in-process Gateway, chat or completion s
 cache.py        SQLite response cache keyed by (model identity, parameters, prompt)
 judge.py        rubric grades and pairwise verdicts asked in both orders (position swap)
 scoring.py      metrics, grades, then assertions on every answer
-stats.py        bootstrap intervals (fixed seed), win rate with exact interval, sign test
+stats.py        Wilson intervals for shares, bootstrap intervals for means (fixed seed), sign test
 summarize.py    per-model summaries (pass rate, scores, cost per 1k cases, latency) and pairwise results
 runner.py       ``run_eval``: all of the above for one suite -> ``RunResult``
 session.py      ``evaluate``: start only the needed backends, check them, run, close

@@ -5,7 +5,7 @@ the public model) and a candidate's answer to the same request (named ``backend:
 with latency, usage and cost (``Decimal``, priced by the gateway when it recorded them). A case is one
 request; a request mirrored to two candidates is one case with three answers.
 
-Per model: requests, error rate (exact 95% interval), p50/p90 latency (95% bootstrap intervals), cost
+Per model: requests, error rate (Wilson 95% interval), p50/p90 latency (95% bootstrap intervals), cost
 per 1k requests, tokens. Per candidate against the primary: paired latency (sign test over the
 requests both answered) and, with a judge, pairwise quality asked in both orders (``judge.py``).
 
@@ -33,7 +33,7 @@ from crossroads.lab.eval.judge import Judge
 from crossroads.lab.eval.result import Answer, BackendSummary, CaseResult, Pairwise, RunResult, ShadowInfo, SuiteInfo
 from crossroads.lab.eval.runner import Tracker, judged, usable
 from crossroads.lab.eval.shadow_source import ShadowRecords
-from crossroads.lab.eval.stats import ALPHA, bootstrap_percentile, compare_pairs, exact_rate, percentile
+from crossroads.lab.eval.stats import ALPHA, bootstrap_percentile, compare_pairs, percentile, proportion
 from crossroads.lab.eval.suite_errors import EvalError
 from crossroads.metering.config import MeteringConfig
 
@@ -137,7 +137,7 @@ def _summary(model: str, answers: list[Answer], sides: list[dict[str, Any]]) -> 
         tokens_per_s=percentile(speeds, 50),
         latency_p50_ci=p50,
         latency_p90_ci=p90,
-        error_rate=exact_rate(len(answers) - len(ok), len(answers)),
+        error_rate=proportion(len(answers) - len(ok), len(answers)),
     )
 
 

@@ -131,7 +131,8 @@ def _chart(summaries: list[BackendSummary]) -> str:
         )
     height = 20 + len(summaries) * (bar + 12)
     axis = f'<line x1="{left}" x2="{left}" y1="4" y2="{height - 6}" stroke="#aab4c0"/>'
-    caption = f"<p class=dim>{escape(measure)} per model; the black line is the 95% bootstrap interval.</p>"
+    kind = "Wilson" if measure == "pass rate" else "bootstrap"
+    caption = f"<p class=dim>{escape(measure)} per model; the black line is the 95% {kind} interval.</p>"
     svg = f'<svg width="{width}" height="{height}" role="img" aria-label="{escape(measure)}">'
     return f"{svg}{axis}{''.join(rows)}</svg>{caption}"
 

@@ -40,8 +40,9 @@ class _Model(BaseModel):
 class Estimate(_Model):
     """A mean (or rate) with its 95% interval; ``value`` is None when ``n`` is 0.
 
-    ``method``: ``bootstrap`` (percentile bootstrap, fixed seed) or ``exact`` (Clopper-Pearson: win
-    rates, and pass rates where every case agreed, whose bootstrap interval would collapse to a point).
+    ``method``: ``wilson`` (Wilson score interval: every share — pass, win and error rates) or
+    ``bootstrap`` (percentile bootstrap, fixed seed: mean scores, latency percentiles). Files written
+    before the Wilson interval may carry ``exact`` (Clopper-Pearson) or bootstrap pass rates.
     """
 
     value: float | None
@@ -100,7 +101,7 @@ class BackendSummary(_Model):
     tokens_per_s: float | None = Field(None, description="median over answers of completion tokens / request seconds")
     latency_p50_ci: Estimate | None = Field(None, description="p50 latency (s), 95% bootstrap interval (shadow runs)")
     latency_p90_ci: Estimate | None = Field(None, description="p90 latency (s), 95% bootstrap interval (shadow runs)")
-    error_rate: Estimate | None = Field(None, description="errors / cases, exact 95% interval (shadow runs)")
+    error_rate: Estimate | None = Field(None, description="errors / cases, Wilson 95% interval (shadow runs)")
 
 
 class Pairwise(_Model):
@@ -112,7 +113,7 @@ class Pairwise(_Model):
     wins: int
     losses: int
     ties: int
-    win_rate: Estimate = Field(description="wins / (wins + losses), exact (Clopper-Pearson) 95% interval")
+    win_rate: Estimate = Field(description="wins / (wins + losses), Wilson 95% interval")
     mean_difference: Estimate | None = Field(
         None, description="mean per-case (a - b): +1/0/-1 outcomes, or score differences; paired bootstrap 95% CI"
     )

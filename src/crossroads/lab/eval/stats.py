@@ -3,8 +3,11 @@
 * ``bootstrap_mean``: mean of per-case values with a 95% percentile-bootstrap interval. The seed is
   fixed so a rerun of the same data prints the same interval. ``bootstrap_percentile`` likewise for
   a percentile (latency p50/p90 of shadow traffic).
+* ``proportion``: one interval method for every share (pass rates, win rates, error rates, and the
+  report's private share): the Wilson score interval. It never collapses to a point (5 of 5 passes is
+  100% [57%, 100%]), stays inside [0, 1], and holds its coverage for small n better than the bootstrap.
 * ``compare_pairs``: per-case outcomes of model A against model B -> wins, losses, ties; the win rate
-  is wins / (wins + losses) with an exact (Clopper-Pearson) interval, and the two-sided sign test
+  is wins / (wins + losses) with its Wilson interval, and the two-sided sign test
   (exact binomial, ties dropped) says whether A and B differ. Below ``ALPHA`` is "significant".
 """
 
@@ -65,12 +68,8 @@ def bootstrap_percentile(
 
 
 def pass_rate(passed: Sequence[bool]) -> Estimate:
-    """Share of passes: bootstrap interval, or the exact one when every case agrees (the bootstrap's
-    would be a single point, e.g. 100% [100%, 100%] from 5 of 5, which overstates the certainty)."""
-    values = [float(p) for p in passed]
-    if not values or 0 < sum(values) < len(values):
-        return bootstrap_mean(values)
-    return exact_rate(int(sum(values)), len(values))
+    """Share of passes with its Wilson 95% interval."""
+    return proportion(sum(1 for p in passed if p), len(passed))
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -84,16 +83,17 @@ def sign_test(wins: int, losses: int) -> float:
     return float(binomtest(wins, wins + losses, 0.5).pvalue)
 
 
-def exact_rate(successes: int, trials: int) -> Estimate:
-    """successes / trials with the exact (Clopper-Pearson) 95% interval."""
+def proportion(successes: int, trials: int) -> Estimate:
+    """successes / trials with the Wilson score 95% interval (value None when there are no trials)."""
     if trials == 0:
-        return Estimate(value=None, n=0, method="exact")
-    ci = binomtest(successes, trials, 0.5).proportion_ci(confidence_level=0.95, method="exact")
-    return Estimate(value=successes / trials, low=float(ci.low), high=float(ci.high), n=trials, method="exact")
+        return Estimate(value=None, n=0, method="wilson")
+    ci = binomtest(successes, trials, 0.5).proportion_ci(confidence_level=0.95, method="wilson")
+    low, high = max(0.0, float(ci.low)), min(1.0, float(ci.high))
+    return Estimate(value=successes / trials, low=low, high=high, n=trials, method="wilson")
 
 
 def win_rate(wins: int, losses: int) -> Estimate:
-    return exact_rate(wins, wins + losses)
+    return proportion(wins, wins + losses)
 
 
 def compare_pairs(

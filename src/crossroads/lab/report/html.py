@@ -14,6 +14,9 @@ h1{font-size:1.6em;margin:0 0 4px} h2{border-bottom:1px solid #d0d7de;padding-bo
 .meta{color:#57606a;font-size:.9em} nav a{margin-right:14px;color:#0969da;text-decoration:none}
 .verdict{background:#ddf4ff;border-left:6px solid #0969da;padding:12px 16px;font-size:1.2em;font-weight:600}
 .caveats li{color:#9a6700}
+.mismatch{background:#fff1e5;border-left:6px solid #bc4c00;padding:8px 16px;margin:12px 0}
+.mismatch h3{color:#bc4c00;margin:4px 0}
+.summary td:first-child{font-weight:600}
 table{border-collapse:collapse;margin:12px 0;font-size:.85em;width:100%}
 caption{text-align:left;font-weight:600;padding:4px 0;color:#57606a}
 th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
@@ -36,11 +39,18 @@ def render_html(report: Report) -> str:
 
 
 def _recommendation(rec: Recommendation) -> str:
-    parts = [f'<section id="recommendation">\n<h2>Recommendation</h2>\n<p class="verdict">{escape(rec.verdict)}</p>']
+    parts = ['<section id="recommendation">\n<h2>Recommendation</h2>']
+    if rec.summary is not None:
+        parts.append(_table(rec.summary).replace("<table>", '<table class="summary">', 1))
+    parts.append(f'<p class="verdict">{escape(rec.verdict)}</p>')
+    if rec.mismatches:
+        items = _list([f"{m.problem} To close it: {m.fix}" for m in rec.mismatches])
+        parts.append(f'<div class="mismatch"><h3>The inputs disagree</h3>{items}</div>')
     if rec.reasons:
         parts.append("<h3>Why</h3>" + _list(rec.reasons))
     if rec.caveats:
-        parts.append('<h3>What this does not know</h3><div class="caveats">' + _list(rec.caveats) + "</div>")
+        heading = '<h3 id="unknowns">What this does not know</h3>'
+        parts.append(f'{heading}<div class="caveats">{_list(rec.caveats)}</div>')
     return "\n".join(parts) + "\n</section>"
 
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from crossroads.lab.report.consistency import Mismatch
 
 
 @dataclass(frozen=True)
@@ -44,9 +48,11 @@ class Section:
 
 @dataclass(frozen=True)
 class Recommendation:
-    verdict: str  # one line, e.g. "Use the hosted API (openai/gpt-4o-mini) for now."
+    verdict: str  # names the model and fleet, and what the quality evidence says about them
     reasons: list[str]
-    caveats: list[str] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)  # what this does not know, each with how to close it
+    mismatches: list[Mismatch] = field(default_factory=list)  # inputs that disagree (also among the caveats)
+    summary: Table | None = None  # the five axes per option, above the verdict
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from crossroads.lab.report.choice import Choice, QualityView, choose, judge_quality, other_models
+from crossroads.lab.report.consistency import mismatches, unknowns
 from crossroads.lab.report.model import Recommendation
+from crossroads.lab.report.summary import interval_pct, private_estimate, summary_table
 from crossroads.lab.tco.fmt import num, pct, times, usd
 
 if TYPE_CHECKING:
@@ -16,13 +19,21 @@ MIN_GOODPUT = 0.95
 
 def recommend(inputs: ReportInputs) -> Recommendation:
     private = private_share(inputs)
-    if inputs.tco is None:
+    found = mismatches(inputs)
+    choice = None if inputs.tco is None else choose(inputs.tco, private)
+    if choice is None:
         verdict = "No cost verdict yet: the report has no TCO analysis (run `crossroads tco --out`)."
         reasons: list[str] = []
     else:
-        verdict, reasons = _cost_verdict(inputs.tco, private)
+        verdict, reasons = _verdict(inputs, choice)
+    if found:
+        verdict = (
+            f"Provisional — the inputs disagree ({len(found)} mismatch{'es' if len(found) > 1 else ''} under "
+            f"“What this does not know”; resolve them before deciding). {verdict}"
+        )
     reasons += _quality_reasons(inputs) + _performance_reasons(inputs)
-    return Recommendation(verdict, reasons, _caveats(inputs, private))
+    caveats = [m.text for m in found] + unknowns(inputs) + _caveats(inputs, private)
+    return Recommendation(verdict, reasons, caveats, found, summary_table(inputs, choice))
 
 
 def private_share(inputs: ReportInputs) -> Decimal | None:
@@ -32,7 +43,40 @@ def private_share(inputs: ReportInputs) -> Decimal | None:
     return None if share is None else Decimal(share)
 
 
-def _cost_verdict(tco: dict[str, Any], private: Decimal | None) -> tuple[str, list[str]]:
+def _verdict(inputs: ReportInputs, choice: Choice) -> tuple[str, list[str]]:
+    tco = inputs.tco or {}
+    action = _action(choice, inputs)
+    views = [judge_quality(inputs.evals, m, other_models(tco, m)) for m in choice.models]
+    if choice.fleet is not None and not choice.fleet.get("model"):
+        views.append(QualityView("not_evaluated", f"the model {choice.fleet['name']} would serve is not named"))
+    clauses = [v.sentence for v in views]
+    verdict = action + (" — " + "; ".join(clauses) if clauses else "") + "."
+    return verdict, _cost_reasons(tco, choice)
+
+
+def _action(c: Choice, inputs: ReportInputs) -> str:
+    if c.kind == "api" and c.api is not None:
+        return f"Use the hosted API {c.api['model'] or c.api['name']} ({usd(c.monthly)}/month at today's traffic)"
+    fleet = _fleet(c.fleet or {})
+    if c.kind == "self-hosted":
+        return f"Self-host {fleet} ({usd(c.monthly)}/month at today's traffic)"
+    api = (c.api or {}).get("model") or (c.api or {}).get("name")
+    estimate = private_estimate(inputs)
+    share = pct(c.share) if estimate is None or estimate.low is None else interval_pct(estimate)
+    return (
+        f"Hybrid: send {pct(1 - (c.share or Decimal(0)))} of requests to {api} and keep the {share} with personal "
+        f"data on {fleet} ({usd(c.monthly)}/month in all)"
+    )
+
+
+def _fleet(o: dict[str, Any]) -> str:
+    model = o.get("model") or "an unnamed model"
+    machines = o.get("instances")
+    many = "" if "×" in o.get("name", "") or machines is None else f" ×{machines}"
+    return f"{model} on {o.get('name', '?')}{many}"
+
+
+def _cost_reasons(tco: dict[str, Any], choice: Choice) -> list[str]:
     options = {o["name"]: o for o in tco["options"]}
     best = options[tco["cheapest"]]
     hosted = sorted((o for o in options.values() if o["kind"] == "self-hosted"), key=lambda o: Decimal(o["monthly"]))
@@ -40,17 +84,9 @@ def _cost_verdict(tco: dict[str, Any], private: Decimal | None) -> tuple[str, li
     reasons = [_compare(best, hosted if best["kind"] == "api" else apis)]
     reasons += [_break_even(b, tco) for b in tco["break_evens"] if apis and b["api"] == apis[0]["name"]]
     reasons += [_idle(o) for o in hosted if o["average_utilization"] and Decimal(o["average_utilization"]) < 0.3]
-    if best["kind"] == "api":
-        verdict = f"Use the hosted API ({best['name']}) for now."
-        if private and hosted:
-            verdict = (
-                f"Hybrid: use {best['name']} and keep the {pct(private)} of requests with personal data "
-                f"on {hosted[0]['name']}."
-            )
-            reasons.append(_hybrid_cost(tco, apis[0]["name"], hosted[0]["name"], private))
-    else:
-        verdict = f"Self-host on {best['name']}: it is the cheapest option at your traffic."
-    return verdict, [r for r in reasons if r]
+    if choice.kind == "hybrid" and choice.api and choice.fleet and choice.share is not None:
+        reasons.append(_hybrid_cost(tco, choice.api["name"], choice.fleet["name"], choice.share))
+    return [r for r in reasons if r]
 
 
 def _compare(best: dict[str, Any], others: list[dict[str, Any]]) -> str:
@@ -115,12 +151,31 @@ def _performance_reasons(inputs: ReportInputs) -> list[str]:
 
 def _caveats(inputs: ReportInputs, private: Decimal | None) -> list[str]:
     caveats = []
+    hosted = [o for o in (inputs.tco or {}).get("options", []) if o["kind"] == "self-hosted"]
     if not inputs.evals:
-        caveats.append("Quality was not measured: run `crossroads eval run` before switching models.")
-    if not inputs.bench:
-        caveats.append("Throughput was not measured here: self-hosted capacity rests on the figures given to tco.")
+        caveats.append(
+            "Quality was not measured. To close it: `crossroads eval run SUITE --models A,B` with the models "
+            "costed, then pass the result with --eval."
+        )
+    if not inputs.bench and not any(o.get("bench") for o in hosted):
+        caveats.append(
+            "Latency and throughput were not measured here. To close it: `crossroads bench run --out FILE` "
+            "against each option and pass the files with --bench (and to tco with --gpu NAME,bench=FILE)."
+        )
     if private is None:
-        caveats.append("Privacy was not checked: no ledger was read, so the share of personal data is unknown.")
-    elif private and inputs.tco is not None and not any(o["kind"] == "self-hosted" for o in inputs.tco["options"]):
-        caveats.append(f"{pct(private)} of requests carry personal data, but no self-hosted option was priced.")
+        caveats.append(
+            "Privacy was not checked: no ledger was read, so the share of personal data is unknown. To close "
+            "it: pass --ledger URL (the gateway's database) or tco --private-share."
+        )
+    elif private and inputs.tco is not None and not hosted:
+        caveats.append(
+            f"{pct(private)} of requests carry personal data, but no self-hosted option was priced. To close it: "
+            "add --gpu NAME to tco."
+        )
+    caveats += [
+        f"Development and operations effort of {o['name']} is $0 because none was given. To close it: "
+        "estimate it (people × hours × rate a month) and pass tco --ops-monthly USD."
+        for o in hosted
+        if not o.get("effort_monthly")
+    ]
     return caveats

@@ -8,7 +8,7 @@ from decimal import Decimal
 from crossroads.lab.tco.breakeven import BreakEven, HybridPoint, break_even, hybrid_curve, traffic_curve
 from crossroads.lab.tco.errors import TcoError
 from crossroads.lab.tco.findings import findings
-from crossroads.lab.tco.options import ApiOption, SelfHostedOption, cost_per_million_tokens
+from crossroads.lab.tco.options import ApiOption, BenchBasis, SelfHostedOption, cost_per_million_tokens
 from crossroads.lab.tco.profile import TrafficProfile
 from crossroads.lab.tco.sensitivity import SensitivityRow, sensitivity
 
@@ -26,6 +26,14 @@ class OptionCost:
     throughput: Decimal | None = None
     average_utilization: Decimal | None = None
     note: str = ""
+    model: str = ""  # the model served: the catalog key of an API, the fleet's model ("" = not said)
+    hourly: Decimal | None = None
+    instance: str = ""
+    gpu: str = ""
+    gpus: int | None = None
+    bench: BenchBasis | None = None  # what the throughput was measured on
+    effort_monthly: Decimal | None = None  # engineering & operations; None = not given
+    full_use_per_million: Decimal | None = None  # $/1M tokens at 100% use, for contrast with per_million_tokens
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,7 @@ def _api_cost(option: ApiOption, profile: TrafficProfile, horizon: int) -> Optio
         breakdown={"tokens": monthly},
         projection=[option.monthly_cost(profile.in_month(m)) for m in range(horizon)],
         note=note,
+        model=p.key,
     )
 
 
@@ -112,6 +121,14 @@ def _hosted_cost(option: SelfHostedOption, profile: TrafficProfile, horizon: int
         throughput=option.throughput,
         average_utilization=option.average_utilization(profile),
         note=f"${option.hourly}/h × {option.hours_per_month} h" + (f", {option.hardware}" if option.hardware else ""),
+        model=option.model,
+        hourly=option.hourly,
+        instance=option.instance,
+        gpu=option.gpu,
+        gpus=option.gpus,
+        bench=option.bench,
+        effort_monthly=option.effort_monthly,
+        full_use_per_million=option.full_use_per_million(),
     )
 
 

@@ -9,10 +9,12 @@ from typing import Any
 from crossroads.catalog import load_catalog, load_gpu_catalog
 from crossroads.lab.tco.analysis import TcoAnalysis, analyze
 from crossroads.lab.tco.errors import TcoError
+from crossroads.lab.tco.fmt import num
 from crossroads.lab.tco.inputs import HostedDefaults, api_options, gpu_option
+from crossroads.lab.tco.options import EFFORT
 from crossroads.lab.tco.profile import TrafficProfile, peak_from_hourly
 
-FIXED = {"ops_monthly": "engineering & operations", "storage_monthly": "storage", "egress_monthly": "egress"}
+FIXED = {"ops_monthly": EFFORT, "storage_monthly": "storage", "egress_monthly": "egress"}
 
 
 def build_analysis(opts: dict[str, Any]) -> TcoAnalysis:
@@ -36,7 +38,7 @@ def build_analysis(opts: dict[str, Any]) -> TcoAnalysis:
     }
     for h in hosted:
         if h.throughput is not None:
-            assumptions[f"throughput {h.name}"] = f"{h.throughput} tokens/s ({h.throughput_source or 'given'})"
+            assumptions[f"throughput {h.name}"] = f"{num(h.throughput)} tokens/s ({h.throughput_source or 'given'})"
     return analyze(profile, api, hosted, opts.get("months") or 12, assumptions)
 
 
@@ -88,7 +90,7 @@ def _ledger_profile(opts: dict[str, Any], peak: Decimal | None) -> TrafficProfil
     if peak is not None:
         profile = dataclasses.replace(profile, peak_to_average=peak)
     if opts.get("private_share") is not None:
-        profile = dataclasses.replace(profile, private_share=opts["private_share"])
+        profile = dataclasses.replace(profile, private_share=opts["private_share"], private_requests=None)
     return profile
 
 

@@ -1,4 +1,5 @@
-"""Options from the command line's words: ``--api MODEL`` and ``--gpu NAME[,count=N][,hourly=X][,tps=Y][,bench=F]``."""
+"""Options from the command line's words: ``--api MODEL`` and
+``--gpu NAME[,count=N][,hourly=X][,tps=Y][,bench=F][,model=M][,name=LABEL]``."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from pathlib import Path
 
 from crossroads.catalog import Catalog, CatalogError, GpuCatalog
 from crossroads.lab.tco.errors import TcoError
-from crossroads.lab.tco.options import ApiOption, SelfHostedOption
+from crossroads.lab.tco.options import ApiOption, BenchBasis, SelfHostedOption
 
-GPU_KEYS = ("count", "hourly", "tps", "bench", "name")
+GPU_KEYS = ("count", "hourly", "tps", "bench", "name", "model")
 
 
 @dataclass(frozen=True)
@@ -36,22 +37,26 @@ def gpu_option(spec: str, gpus: GpuCatalog, defaults: HostedDefaults) -> SelfHos
     name, *pairs = [part.strip() for part in spec.split(",")]
     params = dict(_pair(p, spec) for p in pairs)
     hourly, hardware = _hourly(name, params, gpus)
-    bench = params.get("bench") or defaults.bench
+    machine = gpus.instance(name)
+    bench_file = params.get("bench") or defaults.bench
     throughput = _decimal(params["tps"], "tps", spec) if "tps" in params else defaults.throughput
-    source = "given"
-    if throughput is None and bench:
-        throughput, source = throughput_from_bench(bench, defaults.min_goodput)
+    basis = throughput_from_bench(bench_file, defaults.min_goodput) if throughput is None and bench_file else None
     count = int(_decimal(params["count"], "count", spec)) if "count" in params else None
     label = params.get("name") or (name if count is None else f"{name} ×{count}")
     return SelfHostedOption(
         name=label,
         hourly=hourly,
         instances=count,
-        throughput=throughput,
+        throughput=basis.tokens_per_s if basis else throughput,
         target_utilization=defaults.target_utilization,
         fixed_monthly=dict(defaults.fixed_monthly),
         hardware=hardware,
-        throughput_source=source,
+        throughput_source=basis.describe() if basis else "given",
+        model=params.get("model") or (basis.model if basis else ""),
+        instance=name,
+        gpu=machine.gpu if machine else "",
+        gpus=machine.gpus if machine else None,
+        bench=basis,
     )
 
 
@@ -66,8 +71,9 @@ def _hourly(name: str, params: dict[str, str], gpus: GpuCatalog) -> tuple[Decima
     return inst.hourly, f"{inst.gpus}× {inst.gpu}, {inst.provider} {inst.region}, price of {inst.source_date}"
 
 
-def throughput_from_bench(path: str | Path, min_goodput: Decimal) -> tuple[Decimal, str]:
-    """The best total tokens/s among load levels where at least ``min_goodput`` of requests met the SLO."""
+def throughput_from_bench(path: str | Path, min_goodput: Decimal) -> BenchBasis:
+    """The best total tokens/s among load levels where at least ``min_goodput`` of requests met the SLO,
+    with what it was measured on (model, hardware, where it ran, prompt shape) for the report's checks."""
     from crossroads.lab.bench.errors import BenchError
     from crossroads.lab.bench.files import read_result
 
@@ -82,9 +88,20 @@ def throughput_from_bench(path: str | Path, min_goodput: Decimal) -> tuple[Decim
             "run bench with lower load levels, or lower --min-goodput"
         )
     best = max(good, key=lambda lv: lv.total_tokens_per_s)
-    tps = Decimal(str(best.total_tokens_per_s))  # str(): the float's shortest repr, not its binary expansion
-    where = result.environment.hardware or result.target.model
-    return tps, f"{Path(path).name}: {where}, level {best.level:g}, goodput {best.goodput:.0%}"
+    env = result.environment
+    done = best.succeeded or 1
+    return BenchBasis(
+        file=Path(path).name,
+        model=result.target.model,
+        location=result.target.location,
+        hardware=env.hardware or f"{env.cpu or 'unnamed CPU'} ({env.cpu_count} CPUs), no --hardware given",
+        hardware_given=bool(env.hardware),
+        prompt_tokens=Decimal(best.prompt_tokens) / done if best.prompt_tokens else None,
+        completion_tokens=Decimal(best.output_tokens) / done if best.output_tokens else None,
+        level=best.level,
+        goodput=best.goodput,
+        tokens_per_s=Decimal(f"{best.total_tokens_per_s:.1f}"),  # measured to ~1%: one decimal is plenty
+    )
 
 
 def _pair(text: str, spec: str) -> tuple[str, str]:

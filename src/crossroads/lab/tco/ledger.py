@@ -7,26 +7,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from crossroads.errors import ConfigError
 from crossroads.lab.tco.errors import TcoError
 from crossroads.lab.tco.traffic import TrafficRow
 
+BLOCKED = "privacy_blocked"  # the ledger's error_type of a request the privacy guard refused
+
 
 def read_ledger(url: str, since: datetime | None = None) -> list[TrafficRow]:
-    """Every successful request in the ledger at ``url`` (after ``since`` when given)."""
-    from sqlalchemy import select
+    """Every successful request in the ledger at ``url`` (after ``since`` when given), and every request
+    the privacy guard blocked (it carried personal data too, though it cost nothing)."""
+    from sqlalchemy import or_, select
     from sqlalchemy.exc import SQLAlchemyError
     from sqlalchemy.orm import Session
 
     from crossroads.store import LedgerRow, describe, make_engine
 
+    _sqlite_exists(url)
     try:
         engine = make_engine(url)
     except ConfigError as exc:
         raise TcoError(str(exc)) from None
-    query = select(LedgerRow).where(LedgerRow.status < 400).order_by(LedgerRow.at)
+    kept = or_(LedgerRow.status < 400, LedgerRow.error_type == BLOCKED)
+    query = select(LedgerRow).where(kept).order_by(LedgerRow.at)
     if since is not None:
         query = query.where(LedgerRow.at >= since)
     try:
@@ -42,6 +48,23 @@ def read_ledger(url: str, since: datetime | None = None) -> list[TrafficRow]:
         engine.dispose()
 
 
+def _sqlite_exists(url: str) -> None:
+    """Opening a SQLite file that is not there would create an empty one: refuse instead."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # make_engine says what is wrong with it
+    path = parsed.database
+    if parsed.get_backend_name() == "sqlite" and path and path != ":memory:" and not Path(path).exists():
+        raise TcoError(
+            f"no ledger at {url}: {path} does not exist — give the gateway's database (metering.database_url "
+            "in crossroads.yaml)"
+        )
+
+
 def _row(r: Any) -> TrafficRow:
     return TrafficRow(
         time=r.at,
@@ -50,6 +73,7 @@ def _row(r: Any) -> TrafficRow:
         model=r.model,
         cached_tokens=r.cached_tokens or 0,
         privacy=entity_counts(r.privacy),
+        blocked=r.error_type == BLOCKED,
     )
 
 

@@ -10,6 +10,7 @@ from crossroads.lab.tco.errors import TcoError
 from crossroads.lab.tco.profile import TrafficProfile
 
 MILLION = Decimal(1_000_000)
+EFFORT = "engineering & operations"  # the fixed_monthly label of development and operations effort
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,26 @@ class ApiOption:
 
 
 @dataclass(frozen=True)
+class BenchBasis:
+    """What a throughput taken from a bench result rests on: the report checks it against the machine
+    priced (``hardware``), the workload's prompt shape, and where the benched server ran."""
+
+    file: str
+    model: str
+    location: str | None  # "local" | "hosted" | None (a bare URL)
+    hardware: str  # the bench's --hardware, or the CPU it ran on
+    hardware_given: bool
+    prompt_tokens: Decimal | None  # mean per request at the level used (server usage)
+    completion_tokens: Decimal | None
+    level: float
+    goodput: float
+    tokens_per_s: Decimal  # total (prompt + completion) tokens/s at that level
+
+    def describe(self) -> str:
+        return f"{self.file}: {self.model} on {self.hardware}, level {self.level:g}, goodput {self.goodput:.0%}"
+
+
+@dataclass(frozen=True)
 class SelfHostedOption:
     """GPU machines at ``hourly`` each. ``throughput`` is total (prompt + completion) tokens/s one machine
     sustains within the latency objective; the peak may use ``target_utilization`` of it. ``instances``
@@ -50,6 +71,11 @@ class SelfHostedOption:
     hours_per_month: Decimal = HOURS_PER_MONTH
     hardware: str = ""
     throughput_source: str = ""
+    model: str = ""  # the model the fleet serves ("" = not said)
+    instance: str = ""  # the catalog's machine name, e.g. "p4d.24xlarge"
+    gpu: str = ""  # the catalog's GPU name, e.g. "A100 40GB" ("" = priced by hand)
+    gpus: int | None = None  # GPUs per machine
+    bench: BenchBasis | None = None
 
     def __post_init__(self) -> None:
         if self.instances is None and self.throughput is None:
@@ -91,6 +117,17 @@ class SelfHostedOption:
 
     def monthly_cost(self, profile: TrafficProfile) -> Decimal:
         return self.machine_monthly * self.fleet(profile) + self.fixed_total
+
+    @property
+    def effort_monthly(self) -> Decimal | None:
+        """Engineering and operations per month, None when not given (then the cost leaves it out)."""
+        return self.fixed_monthly.get(EFFORT)
+
+    def full_use_per_million(self) -> Decimal | None:
+        """$ per 1M tokens if every machine ran at its full throughput all month (what calculators show)."""
+        if self.throughput is None:
+            return None
+        return self.hourly * MILLION / (self.throughput * 3600)
 
     def average_utilization(self, profile: TrafficProfile) -> Decimal | None:
         """Share of the fleet's throughput the average traffic uses."""

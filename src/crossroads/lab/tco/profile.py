@@ -29,6 +29,10 @@ class TrafficProfile:
     private_by_type: dict[str, int] = field(default_factory=dict)  # entity type -> requests carrying it
     models: dict[str, int] = field(default_factory=dict)  # model -> requests (from a ledger)
     source: str = "given"
+    requests: int | None = None  # requests the private share was counted over (None: the share was given)
+    private_requests: int | None = None
+    blocked: int = 0  # requests the privacy guard refused (in the private share, not in the load)
+    span: str = ""  # the real time the recorded requests cover
 
     def __post_init__(self) -> None:
         _check(self.queries_per_day >= 0, "queries per day cannot be negative")

@@ -23,6 +23,7 @@ class TrafficRow:
     model: str = ""
     cached_tokens: int = 0
     privacy: Mapping[str, int] = field(default_factory=dict)
+    blocked: bool = False  # refused by the privacy guard: counts for privacy, not for load or cost
 
 
 def profile_from_rows(
@@ -33,8 +34,10 @@ def profile_from_rows(
     source: str = "rows",
 ) -> TrafficProfile:
     """Means per query, queries per day over ``days`` (default: the rows' span in whole days, at least 1),
-    peak-to-average from the busiest clock hour, and the share of requests with personal data."""
-    items = sorted(rows, key=lambda r: r.time)
+    peak-to-average from the busiest clock hour, and the share of requests with personal data (blocked
+    requests included: they carried it too)."""
+    everything = sorted(rows, key=lambda r: r.time)
+    items = [r for r in everything if not r.blocked]
     if not items:
         raise TcoError(f"{source}: no requests recorded — send traffic through the gateway first, or give the numbers")
     days = days or _span_days(items)
@@ -42,8 +45,9 @@ def profile_from_rows(
     prompt = Decimal(sum(r.prompt_tokens for r in items))
     completion = Decimal(sum(r.completion_tokens for r in items))
     cached = Decimal(sum(r.cached_tokens for r in items))
-    private = [r for r in items if any(r.privacy.values())]
+    private = [r for r in everything if any(r.privacy.values())]
     by_type = Counter(t for r in private for t, count in r.privacy.items() if count)
+    span = _span_text(everything)
     return TrafficProfile(
         queries_per_day=n / days,
         prompt_tokens=prompt / n,
@@ -52,11 +56,24 @@ def profile_from_rows(
         peak_to_average=_peak_to_average(items, days),
         monthly_growth=monthly_growth,
         days_per_month=days_per_month,
-        private_share=Decimal(len(private)) / n,
+        private_share=Decimal(len(private)) / len(everything),
         private_by_type=dict(by_type.most_common()),
         models=dict(Counter(r.model for r in items).most_common()),
-        source=f"{source}: {len(items)} requests over {days} day(s)",
+        source=f"{source}: {len(everything)} requests recorded over {span}, counted as {days} day(s) of traffic",
+        requests=len(everything),
+        private_requests=len(private),
+        blocked=len(everything) - len(items),
+        span=span,
     )
+
+
+def _span_text(items: list[TrafficRow]) -> str:
+    """The real time the rows cover, e.g. '4 h 2 min (2026-11-02 09:00 to 13:02)'."""
+    first, last = items[0].time, items[-1].time
+    minutes = int((last - first) / timedelta(minutes=1))
+    days, rest = divmod(minutes, 24 * 60)
+    length = f"{days} d {rest // 60} h" if days else f"{rest // 60} h {rest % 60} min" if rest >= 60 else f"{rest} min"
+    return f"{length} ({first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M})"
 
 
 def _span_days(items: list[TrafficRow]) -> Decimal:
