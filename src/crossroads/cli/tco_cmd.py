@@ -52,12 +52,24 @@ NUMBER = DecimalType()
 @click.option("--bench", type=click.Path(dir_okay=False), help="Bench result giving the throughput.")
 @click.option("--min-goodput", type=NUMBER, default="0.95", show_default=True, help="SLO share a bench level needs.")
 @click.option("--target-utilization", type=NUMBER, default="0.7", show_default=True, help="Peak use per machine.")
-@click.option("--ops-monthly", type=NUMBER, help="Engineering and operations per month (self-hosted).")
+@click.option(
+    "--ops-monthly",
+    type=NUMBER,
+    help="Development and operations effort per self-hosted fleet per month, USD (people × time × rate); "
+    "without it the effort counts as $0, and the report says so.",
+)
 @click.option("--storage-monthly", type=NUMBER, help="Storage per month (self-hosted).")
 @click.option("--egress-monthly", type=NUMBER, help="Network egress per month (self-hosted).")
 @click.option("--from-ledger", "ledger_url", help="Database URL of the gateway's ledger to take the traffic from.")
 @click.option("--ledger-days", type=NUMBER, help="Days the ledger covers (default: its rows' span).")
 @click.option("--price-file", "price_files", multiple=True, type=click.Path(dir_okay=False), help="Extra catalog.")
+@click.option(
+    "--range",
+    "ranges",
+    multiple=True,
+    help="NAME=LOW,HIGH: how far an input may be off (gpu_price, throughput, utilization, traffic, tokens, "
+    "api_price, effort); drives the cost ranges, break-even band and tornado (repeatable).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the JSON here (for `crossroads report`).")
 def tco(**opts: Any) -> None:
@@ -96,3 +108,9 @@ def _warn(data: dict[str, Any]) -> None:
 
     for m in mismatches(ReportInputs(tco=data)):
         click.secho(f"warning: {m.text}", fg="yellow", err=True)
+    if any(o["kind"] == "self-hosted" and not o["effort_monthly"] for o in data["options"]):
+        click.secho(
+            "warning: self-hosting effort counts as $0 — pass --ops-monthly USD (engineering and operations a month)",
+            fg="yellow",
+            err=True,
+        )

@@ -253,7 +253,7 @@ def test_judge_verdicts_with_position_swap(judged_config: str, env: Path) -> Non
     assert "Judge inconsistent when the answer order was swapped: 0 of 9 (0%)" in out
     failed = run.summary("s:cand")
     assert failed.n_errors == 1 and failed.error_rate is not None and failed.error_rate.value == 0.1
-    assert "1 (10% [0%, 45%])" in out and run.summary("chat").n_errors == 0
+    assert "1 (10% [2%, 40%])" in out and run.summary("chat").n_errors == 0  # Wilson for 1 of 10
     (broken,) = [c for c in run.cases if c.answers["s:cand"].error]
     assert broken.answers["s:cand"].error == "503 backend_unavailable" and broken.answers["s:cand"].text is None
     reasons = [c.answers["s:cand"].judge_reason for c in run.cases]

@@ -40,7 +40,7 @@ async def test_html_is_self_contained_and_escaped(tmp_path: Path) -> None:
     assert page.startswith("<!doctype html>") and "<style>" in page
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "src=" not in page and "href=" not in page  # nothing fetched from anywhere
-    assert "<svg" in page and "95% bootstrap interval" in page
+    assert "<svg" in page and "95% Wilson interval" in page
 
 
 async def test_compare_two_runs_paired(tmp_path: Path) -> None:

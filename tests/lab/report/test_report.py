@@ -14,7 +14,14 @@ from crossroads.cli import main
 from crossroads.lab.report import SECTION_IDS, build_report, load_inputs, render_html
 from tests.lab.report.fixtures import bench_result, eval_result, write_ledger
 
-PLOTS = {"cost_vs_traffic.png", "hybrid_split.png", "quality_vs_cost.png", "latency_vs_throughput.png"}
+PLOTS = {
+    "cost_vs_traffic.png",
+    "hybrid_split.png",
+    "tornado.png",
+    "quality_vs_cost.png",
+    "ttft_vs_throughput.png",
+    "latency_vs_throughput.png",
+}
 T0 = datetime(2026, 11, 2, 9, 0)
 
 
@@ -89,7 +96,7 @@ def test_only_a_tco_file(files: dict[str, str]) -> None:
     report = build_report(load_inputs(files["tco"]))
     parsed = outline(render_html(report))
     assert parsed.sections == list(SECTION_IDS)
-    assert set(parsed.figures) == {"cost_vs_traffic.png", "hybrid_split.png"}
+    assert set(parsed.figures) == {"cost_vs_traffic.png", "hybrid_split.png", "tornado.png"}
     verdict = report.recommendation.verdict
     assert "Use the hosted API openai/gpt-4o-mini-2024-07-18 ($158/month at today's traffic)" in verdict
     assert "openai/gpt-4o-mini-2024-07-18 was not evaluated, so its quality is unknown (no eval was given)" in verdict
@@ -100,7 +107,8 @@ def test_only_a_tco_file(files: dict[str, str]) -> None:
 
 def test_only_bench_and_eval(files: dict[str, str]) -> None:
     report = build_report(load_inputs(None, (files["bench"],), (files["eval"],)))
-    assert {p.name for p in report.plots()} == {"latency_vs_throughput.png", "quality_vs_cost.png"}
+    plots = {"latency_vs_throughput.png", "ttft_vs_throughput.png", "quality_vs_cost.png"}
+    assert {p.name for p in report.plots()} == plots
     text = " ".join(outline(render_html(report)).text)
     assert "llama-3.1-8b (support-qa): no price known" in text  # a local model needs the TCO to be placed
     assert report.recommendation.verdict.startswith("No cost verdict yet")
@@ -114,7 +122,8 @@ def test_cli_html_and_markdown(files: dict[str, str]) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert f"wrote {out}" in result.output
-    assert set(outline(out.read_text()).figures) == {"cost_vs_traffic.png", "hybrid_split.png", "quality_vs_cost.png"}
+    figures = {"cost_vs_traffic.png", "hybrid_split.png", "tornado.png", "quality_vs_cost.png"}
+    assert set(outline(out.read_text()).figures) == figures
     text = md.read_text()
     assert "## Recommendation" in text and "![quality against cost for each model](r_files/quality_vs_cost.png)" in text
     assert (md.parent / "r_files" / "cost_vs_traffic.png").read_bytes().startswith(b"\x89PNG")

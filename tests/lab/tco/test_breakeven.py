@@ -8,8 +8,10 @@ import pytest
 
 from crossroads.catalog import load_catalog
 from crossroads.lab.tco.breakeven import break_even, hybrid_curve, hybrid_point
-from crossroads.lab.tco.options import ApiOption, SelfHostedOption
+from crossroads.lab.tco.errors import TcoError
+from crossroads.lab.tco.options import EFFORT, ApiOption, SelfHostedOption
 from crossroads.lab.tco.profile import TrafficProfile
+from crossroads.lab.tco.ranges import parse_ranges
 from crossroads.lab.tco.sensitivity import sensitivity
 
 D = Decimal
@@ -73,8 +75,26 @@ def test_hybrid_split(api: ApiOption, profile: TrafficProfile) -> None:
 
 def test_sensitivity_rows(api: ApiOption, profile: TrafficProfile) -> None:
     rows = {(r.parameter, r.value): r for r in sensitivity(profile, [api], [box()])}
+    assert rows[("API price", "×0.7")].costs[api.name] == D(210)  # $300 all on the API
+    assert rows[("tokens per query", "×1.5")].costs[api.name] == D(450)
+    # 10,000 queries/day of 1,000 tokens = 115.7 tokens/s: 2 machines at 100% use, 3 at 50%
+    assert rows[("target utilization", "50%")].costs["box"] == 3 * D(73) + 100
+    assert rows[("GPU hourly price", "×0.6")].costs["box"] == 2 * D(73) * D("0.6") + 100
+    assert rows[("throughput per machine", "×1.4")].costs["box"] == D(73) + 100  # 140 tokens/s: one machine
+    assert rows[("traffic", "×0.5")].cheapest == api.name
+    # rows that change no cost are left out: 60 tokens/s a machine still needs 2; 90% use still 2 machines
+    assert ("throughput per machine", "×0.6") not in rows and ("target utilization", "90%") not in rows
+    assert not any(r.name == "effort" for r in rows.values())  # no effort given: nothing to move
+
+
+def test_stated_ranges(api: ApiOption, profile: TrafficProfile) -> None:
+    ranges = parse_ranges(["api_price=0.5,2", "effort=1,3"])
+    rows = {(r.parameter, r.value): r for r in sensitivity(profile, [api], [box()], ranges)}
     assert rows[("API price", "×2")].costs[api.name] == D(600)
-    assert rows[("tokens per query", "×2")].costs[api.name] == D(600)
-    # 10,000 queries/day of 1,000 tokens = 115.7 tokens/s: 2 machines at 100%, 4 at 30%
-    assert rows[("target utilization", "30%")].costs["box"] == 4 * D(73) + 100
-    assert rows[("traffic", "×0.1")].cheapest == api.name
+    effort = SelfHostedOption("e", D("0.1"), instances=1, fixed_monthly={EFFORT: D(1000)})
+    moved = {(r.name, r.end): r.costs["e"] for r in sensitivity(profile, [api], [effort], ranges)}
+    assert moved[("effort", "high")] == D(73) + D(3000) and ("effort", "low") not in moved  # x1 changes nothing
+    with pytest.raises(TcoError, match="NAME is one of"):
+        parse_ranges(["gpu=1,2"])
+    with pytest.raises(TcoError, match="0 < LOW <= HIGH"):
+        parse_ranges(["traffic=2,1"])

@@ -58,7 +58,7 @@ def performance_section(results: list[BenchResult]) -> Section:
     if not results:
         text = "No bench results were given. Run `crossroads bench run --out FILE` per backend and pass `--bench`."
         return Section("performance", "Performance", [Paragraph(text)])
-    blocks: list[Block] = [plots.latency_vs_throughput(results)]
+    blocks: list[Block] = [plots.ttft_vs_throughput(results), plots.latency_vs_throughput(results)]
     blocks += [_bench_table(r) for r in results]
     return Section("performance", "Performance", blocks)
 

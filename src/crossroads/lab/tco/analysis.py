@@ -10,7 +10,9 @@ from crossroads.lab.tco.errors import TcoError
 from crossroads.lab.tco.findings import findings
 from crossroads.lab.tco.options import ApiOption, BenchBasis, SelfHostedOption, cost_per_million_tokens
 from crossroads.lab.tco.profile import TrafficProfile
+from crossroads.lab.tco.ranges import DEFAULT_RANGES, InputRange
 from crossroads.lab.tco.sensitivity import SensitivityRow, sensitivity
+from crossroads.lab.tco.uncertainty import Uncertainty, simulate
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class TcoAnalysis:
     findings: list[str]
     horizon_months: int
     assumptions: dict[str, str] = field(default_factory=dict)
+    uncertainty: Uncertainty | None = None
 
     @property
     def cheapest(self) -> OptionCost:
@@ -62,6 +65,7 @@ def analyze(
     hosted: list[SelfHostedOption],
     horizon_months: int = 12,
     assumptions: dict[str, str] | None = None,
+    ranges: tuple[InputRange, ...] = DEFAULT_RANGES,
 ) -> TcoAnalysis:
     """The whole cost model for one traffic profile and the options to compare."""
     if not api and not hosted:
@@ -80,10 +84,11 @@ def analyze(
         break_evens=evens,
         hybrid=hybrid,
         curve=traffic_curve(api, hosted, profile, _curve_top(profile, evens)),
-        sensitivity=sensitivity(profile, api, hosted),
+        sensitivity=sensitivity(profile, api, hosted, ranges),
         findings=findings(profile, costs, evens),
         horizon_months=horizon_months,
         assumptions=assumptions or {},
+        uncertainty=simulate(profile, api, hosted, ranges),
     )
 
 

@@ -13,6 +13,7 @@ from crossroads.lab.tco.fmt import num
 from crossroads.lab.tco.inputs import HostedDefaults, api_options, gpu_option
 from crossroads.lab.tco.options import EFFORT
 from crossroads.lab.tco.profile import TrafficProfile, peak_from_hourly
+from crossroads.lab.tco.ranges import parse_ranges
 
 FIXED = {"ops_monthly": EFFORT, "storage_monthly": "storage", "egress_monthly": "egress"}
 
@@ -39,7 +40,9 @@ def build_analysis(opts: dict[str, Any]) -> TcoAnalysis:
     for h in hosted:
         if h.throughput is not None:
             assumptions[f"throughput {h.name}"] = f"{num(h.throughput)} tokens/s ({h.throughput_source or 'given'})"
-    return analyze(profile, api, hosted, opts.get("months") or 12, assumptions)
+    ranges = parse_ranges(opts.get("ranges") or ())
+    assumptions["input ranges"] = "; ".join(r.describe() for r in ranges)
+    return analyze(profile, api, hosted, opts.get("months") or 12, assumptions, ranges)
 
 
 def traffic_profile(opts: dict[str, Any]) -> TrafficProfile:

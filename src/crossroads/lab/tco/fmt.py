@@ -29,3 +29,12 @@ def pct(share: Decimal | None, places: int = 1) -> str:
 
 def times(ratio: Decimal) -> str:
     return f"{num(ratio, 1)}×" if ratio < 100 else f"{num(ratio)}×"
+
+
+def band(low: Decimal | None, high: Decimal | None, found: float) -> str:
+    """A break-even band: ``2,900–9,100``, with how often one exists when not always."""
+    if low is None or high is None:
+        return "none in any draw"
+    share = "<1%" if found < 0.01 else f"{found:.0%}"
+    where = "" if found >= 0.995 else f" (exists in {share} of draws)"
+    return f"{num(low)}–{num(high)}{where}"

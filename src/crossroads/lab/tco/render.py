@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crossroads.lab.tco.analysis import TcoAnalysis
-from crossroads.lab.tco.fmt import num, pct, usd
+from crossroads.lab.tco.fmt import band, num, pct, usd
 
 HYBRID_SHARES = (Decimal(0), Decimal("0.25"), Decimal("0.5"), Decimal("0.75"), Decimal(1))
 
@@ -28,27 +28,46 @@ def options_table(a: TcoAnalysis) -> Table:
         f"Monthly cost — {num(p.queries_per_day)} queries/day × {num(p.prompt_tokens)} prompt + "
         f"{num(p.completion_tokens)} completion tokens, {num(p.days_per_month)} days"
     )
-    table = Table("option", "kind", "monthly", "per 1M tokens", "machines", "avg use", "basis", title=title)
+    table = Table(
+        "option", "kind", "monthly", "90% range", "per 1M tokens", "machines", "avg use", "basis", title=title
+    )
+    ranges = a.uncertainty.ranges if a.uncertainty else {}
     for o in sorted(a.options, key=lambda o: o.monthly):
         machines = "-" if o.instances is None else str(o.instances)
         if o.replicas_needed is not None and o.instances is not None and o.replicas_needed > o.instances:
             machines += f" (peak needs {o.replicas_needed})"
         extras = ", ".join(f"{k} {usd(v)}" for k, v in o.breakdown.items() if k not in ("tokens", "machines"))
         basis = o.note + (f"; + {extras}" if extras else "")
-        row = (o.name, o.kind, usd(o.monthly), usd(o.per_million_tokens, 2), machines, pct(o.average_utilization))
+        cost_range = ranges.get(o.name)
+        spread = f"{usd(cost_range.low)}–{usd(cost_range.high)}" if cost_range else "-"
+        row = (
+            o.name,
+            o.kind,
+            usd(o.monthly),
+            spread,
+            usd(o.per_million_tokens, 2),
+            machines,
+            pct(o.average_utilization),
+        )
         table.add_row(*row, basis)
     return table
 
 
 def break_even_table(a: TcoAnalysis) -> Table:
     table = Table(
-        "self-hosted", "vs API", "break-even queries/day", "tokens/month", "machines", "why", title="Break-even"
-    )
+        "self-hosted", "vs API", "break-even queries/day", "90% band", "tokens/month", "machines", "why",
+        title="Break-even",
+    )  # fmt: skip
+    bands = {(b.self_hosted, b.api): b for b in (a.uncertainty.break_evens if a.uncertainty else [])}
     for b in a.break_evens:
         tokens = None if b.tokens_per_month is None else b.tokens_per_month / 1_000_000
         qpd = num(b.queries_per_day) if b.queries_per_day is not None else b.status.replace("_", " ")
         machines = "-" if b.instances is None else str(b.instances)
-        table.add_row(b.self_hosted, b.api, qpd, "-" if tokens is None else f"{num(tokens)}M", machines, b.reason)
+        found = bands.get((b.self_hosted, b.api))
+        band_of = "-" if found is None else band(found.low, found.high, found.found)
+        table.add_row(
+            b.self_hosted, b.api, qpd, band_of, "-" if tokens is None else f"{num(tokens)}M", machines, b.reason
+        )
     return table
 
 

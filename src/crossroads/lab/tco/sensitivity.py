@@ -1,17 +1,17 @@
-"""How the comparison moves when one assumption changes: API price, utilization, tokens, traffic."""
+"""How the comparison moves when one input goes to an end of its stated range (``ranges``), the others
+as given: the rows of the sensitivity table and the bars of the tornado chart. A row that changes no
+option's cost is left out (a fixed fleet costs the same whatever its utilization)."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from crossroads.lab.tco.options import ApiOption, SelfHostedOption
+from crossroads.lab.tco.options import EFFORT, ApiOption, SelfHostedOption
 from crossroads.lab.tco.profile import TrafficProfile
-
-FACTORS = (Decimal("0.5"), Decimal(1), Decimal(2))
-UTILIZATIONS = (Decimal("0.3"), Decimal("0.5"), Decimal("0.7"), Decimal("0.9"))
-TRAFFIC = (Decimal("0.1"), Decimal(1), Decimal(10))
+from crossroads.lab.tco.ranges import DEFAULT_RANGES, InputRange
 
 
 @dataclass(frozen=True)
@@ -19,33 +19,66 @@ class SensitivityRow:
     parameter: str
     value: str
     costs: dict[str, Decimal]  # option name -> monthly cost
+    name: str = ""  # the range's name, e.g. "gpu_price"
+    end: str = ""  # "low" | "high"
 
     @property
     def cheapest(self) -> str:
         return min(self.costs, key=lambda name: self.costs[name])
 
 
-def sensitivity(profile: TrafficProfile, api: list[ApiOption], hosted: list[SelfHostedOption]) -> list[SensitivityRow]:
-    """One row per changed assumption, the others as given. Utilization only moves fleets sized from the
-    peak (a fixed number of instances costs the same however busy it is)."""
-    rows = [_row("API price", f"×{f}", _costs(profile, api, hosted, api_factor=f)) for f in FACTORS]
-    for u in UTILIZATIONS:
-        tuned = [dataclasses.replace(h, target_utilization=u) for h in hosted]
-        rows.append(_row("target utilization", f"{u * 100:.0f}%", _costs(profile, api, tuned)))
-    for f in FACTORS:
-        rows.append(_row("tokens per query", f"×{f}", _costs(profile.scaled(tokens=f), api, hosted)))
-    for f in TRAFFIC:
-        rows.append(_row("traffic", f"×{f}", _costs(profile.scaled(traffic=f), api, hosted)))
+@dataclass(frozen=True)
+class Case:
+    profile: TrafficProfile
+    hosted: list[SelfHostedOption]
+    api_factor: Decimal = Decimal(1)
+
+
+Move = Callable[[Case, Decimal], Case]
+
+
+def _hosted(case: Case, change: Callable[[SelfHostedOption], SelfHostedOption]) -> Case:
+    return dataclasses.replace(case, hosted=[change(h) for h in case.hosted])
+
+
+def _effort(h: SelfHostedOption, f: Decimal) -> SelfHostedOption:
+    if EFFORT not in h.fixed_monthly:
+        return h
+    return dataclasses.replace(h, fixed_monthly={**h.fixed_monthly, EFFORT: h.fixed_monthly[EFFORT] * f})
+
+
+MOVES: dict[str, Move] = {
+    "gpu_price": lambda c, f: _hosted(c, lambda h: dataclasses.replace(h, hourly=h.hourly * f)),
+    "throughput": lambda c, f: _hosted(
+        c, lambda h: h if h.throughput is None else dataclasses.replace(h, throughput=h.throughput * f)
+    ),
+    "utilization": lambda c, u: _hosted(c, lambda h: dataclasses.replace(h, target_utilization=min(u, Decimal(1)))),
+    "traffic": lambda c, f: dataclasses.replace(c, profile=c.profile.scaled(traffic=f)),
+    "tokens": lambda c, f: dataclasses.replace(c, profile=c.profile.scaled(tokens=f)),
+    "api_price": lambda c, f: dataclasses.replace(c, api_factor=f),
+    "effort": lambda c, f: _hosted(c, lambda h: _effort(h, f)),
+}
+
+
+def sensitivity(
+    profile: TrafficProfile,
+    api: list[ApiOption],
+    hosted: list[SelfHostedOption],
+    ranges: tuple[InputRange, ...] = DEFAULT_RANGES,
+) -> list[SensitivityRow]:
+    """Two rows per input (its low and high end), without those that change nothing."""
+    base = _costs(Case(profile, hosted), api)
+    rows = []
+    for r in ranges:
+        for end, value in (("low", r.low), ("high", r.high)):
+            costs = _costs(MOVES[r.name](Case(profile, hosted), value), api)
+            if costs != base:
+                shown = f"×{value}" if r.factor else f"{value * 100:.0f}%"
+                rows.append(SensitivityRow(r.label, shown, costs, r.name, end))
     return rows
 
 
-def _costs(
-    profile: TrafficProfile, api: list[ApiOption], hosted: list[SelfHostedOption], api_factor: Decimal = Decimal(1)
-) -> dict[str, Decimal]:
-    costs = {o.name: o.monthly_cost(profile) * api_factor for o in api}
-    costs.update({h.name: h.monthly_cost(profile) for h in hosted})
+def _costs(case: Case, api: list[ApiOption]) -> dict[str, Decimal]:
+    costs = {o.name: o.monthly_cost(case.profile) * case.api_factor for o in api}
+    costs.update({h.name: h.monthly_cost(case.profile) for h in case.hosted})
     return costs
-
-
-def _row(parameter: str, value: str, costs: dict[str, Decimal]) -> SensitivityRow:
-    return SensitivityRow(parameter, value, costs)

@@ -40,6 +40,7 @@ def to_dict(analysis: TcoAnalysis) -> dict[str, Any]:
         "hybrid": {k: [{**dataclasses.asdict(pt), "total": pt.total} for pt in v] for k, v in analysis.hybrid.items()},
         "curve": analysis.curve,
         "sensitivity": [{**dataclasses.asdict(r), "cheapest": r.cheapest} for r in analysis.sensitivity],
+        "uncertainty": dataclasses.asdict(analysis.uncertainty) if analysis.uncertainty else None,
         "findings": analysis.findings,
     }
     return _plain(data)
