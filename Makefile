@@ -9,7 +9,7 @@ PORT ?= 8000
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: run test install install-test lint fmt bench clean
+.PHONY: run test install install-test browser lint fmt bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,12 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test browser
+
+# The report's rendering test drives Debian's chromium (never a downloaded browser).
+browser:
+	@test -x /usr/bin/chromium || apt-get install -y -q chromium || \
+		echo "crossroads: install Debian's chromium (apt-get install -y chromium) for the report's browser test"
 
 run: install
 	$(BIN)/crossroads serve --host $(HOST) --port $(PORT)

@@ -10,11 +10,22 @@ from typing import Any
 import click
 from rich.console import Console
 
-from crossroads.cli.common import CONTEXT, config_option, fail, settings_or_exit
+from crossroads.cli.common import CONTEXT, config_option, fail, output_file, settings_or_exit
 from crossroads.lab.bench.errors import BenchError
 
 
-@click.group(context_settings=CONTEXT)
+class BenchGroup(click.Group):
+    """``crossroads bench --concurrency 2`` points at ``bench run`` instead of "No such option"."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0].startswith("-") and args[0] not in ("-h", "--help"):
+            raise click.UsageError(
+                f"{args[0]} is an option of `crossroads bench run` — e.g. crossroads bench run {' '.join(args)}", ctx
+            )
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=BenchGroup, context_settings=CONTEXT)
 def bench() -> None:
     """Load-test any OpenAI-compatible backend: TTFT, ITL, TPOT, throughput, goodput, cost."""
 
@@ -55,6 +66,7 @@ def run(**opts: Any) -> None:
     """Run a load test and write a JSON result (and PNG plots)."""
     from crossroads.lab.bench.cli_run import execute
 
+    output_file(opts["out"], "--out")  # before the run: a bad path must not cost the measurements
     console = Console()
     if not console.is_terminal:
         console.width = 200

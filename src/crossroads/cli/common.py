@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -35,3 +37,35 @@ def settings_or_exit(path: str | None) -> Settings:
 def fail(message: str, code: int = 2) -> NoReturn:
     click.secho(f"crossroads: {message}", fg="red", err=True)
     raise SystemExit(code)
+
+
+def output_file(path: str | None, option: str) -> Path | None:
+    """Check an output file before any work: its folder is created when missing; a folder that cannot
+    be, a path that is a folder, or one that cannot be written stops the command with the fix."""
+    if path is None:
+        return None
+    file = Path(path)
+    if file.is_dir():
+        fail(f"{option} {path} is a folder — give a file name, e.g. {option} {file / 'result'}")
+    output_dir(str(file.parent), option)
+    if file.exists() and not os.access(file, os.W_OK):
+        fail(f"{option} {path}: the file cannot be written (permission denied) — choose another {option}")
+    return file
+
+
+def output_dir(path: str | Path, option: str) -> Path:
+    """A folder results go to: created (with its parents) when missing, else a clear error."""
+    folder = Path(path or ".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        fail(f"{option} {path}: {_first_file(folder)} is a file, not a folder — choose another {option}")
+    except OSError as exc:
+        fail(f"{option} {path}: cannot create the folder ({exc.strerror}) — choose another {option}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        fail(f"{option} {path}: the folder cannot be written (permission denied) — choose another {option}")
+    return folder
+
+
+def _first_file(folder: Path) -> Path:
+    return next((p for p in [folder, *folder.parents] if p.exists() and not p.is_dir()), folder)

@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from crossroads.cli.common import CONTEXT, config_option, fail, settings_or_exit
+from crossroads.cli.common import CONTEXT, config_option, fail, output_dir, settings_or_exit
 from crossroads.cli.usage_cmd import _since
 from crossroads.config import Settings
 from crossroads.errors import ConfigError, CrossroadsError
@@ -138,6 +138,7 @@ def run(suite: str | None, models: str | None, config_path: str | None, **opts: 
     shadow_only = [f"--{k.replace('_', '-')}" for k in ("since", "skip_sensitive") if opts[k]]
     if shadow_only:
         raise click.UsageError(f"{', '.join(shadow_only)} only applies with --from-shadow.")
+    output_dir(runs_dir(opts["runs_dir"]), "--runs-dir")
     settings = settings_or_exit(config_path)
     try:
         loaded, options = _plan(settings, suite, models, opts)
@@ -189,6 +190,7 @@ def _from_shadow(suite: str | None, models: str | None, config_path: str | None,
     names = [m.strip() for m in (models or "").split(",") if m.strip()]
     if len(names) > 1:
         raise click.UsageError("--from-shadow compares one model's traffic: pass one --model.")
+    output_dir(runs_dir(opts["runs_dir"]), "--runs-dir")
     settings = settings_or_exit(config_path)
     options = ShadowOptions(None, opts["skip_sensitive"], opts["since"], opts["limit"])
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from crossroads.cli.common import CONTEXT, fail
+from crossroads.cli.common import CONTEXT, fail, output_file
 from crossroads.errors import ConfigError
 
 FILE = click.Path(dir_okay=False)
@@ -33,6 +33,8 @@ def report(
     into one HTML file with plots and a recommendation."""
     from crossroads.lab.report import build_report, load_inputs, render_html, write_markdown
 
+    output_file(out, "--out")
+    output_file(markdown_file, "--markdown")
     try:
         inputs = load_inputs(tco_file, bench_files, eval_files, ledger_url)
     except ConfigError as exc:

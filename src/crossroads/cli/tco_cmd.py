@@ -10,7 +10,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from crossroads.cli.common import CONTEXT, fail
+from crossroads.cli.common import CONTEXT, fail, output_file
 from crossroads.errors import ConfigError
 
 
@@ -84,6 +84,7 @@ def tco(**opts: Any) -> None:
     from crossroads.lab.tco.render import print_analysis
     from crossroads.lab.tco.serialize import to_json
 
+    output_file(opts["out"], "--out")
     try:
         analysis = build_analysis(opts)
     except ConfigError as exc:

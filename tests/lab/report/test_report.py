@@ -71,6 +71,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "bench": str(bench),
         "eval": str(eval_result(d / "eval.json")),
         "ledger": write_ledger(d / "ledger.db", day),
+        "ledger_file": str(d / "ledger.db"),
         "dir": str(d),
     }
 
@@ -134,9 +135,10 @@ def test_cli_html_and_markdown(files: dict[str, str]) -> None:
     [
         ([], "nothing to report"),
         (["--tco", "/nope/tco.json"], "no such file"),
-        (["--bench", "{tco}"], "is not a crossroads bench result"),
-        (["--eval", "{bench}"], "is not a crossroads eval result"),
-        (["--tco", "{bench}"], "is not a crossroads TCO file"),
+        (["--bench", "{tco}"], "is a tco result, not a bench result — pass it with --tco"),
+        (["--eval", "{bench}"], "is a bench result, not an eval result — pass it with --bench"),
+        (["--tco", "{eval}"], "is an eval result, not a tco result — pass it with --eval"),
+        (["--bench", "{ledger_file}"], "cannot read it"),
         (["--ledger", "not a url"], "not a database URL"),
     ],
 )

@@ -104,6 +104,8 @@ def _run_with_progress(spec: BenchSpec, err: Console) -> tuple[BenchResult, dict
         current: dict[str, Any] = {}
 
         def started(level: float, total: int | None) -> None:
+            if "task" in current:  # the previous level is over: its timer stops
+                progress.stop_task(current["task"])
             current["task"] = progress.add_task(f"level {level:g}", total=total, errs="")
             current["errors"] = 0
 
@@ -112,7 +114,10 @@ def _run_with_progress(spec: BenchSpec, err: Console) -> tuple[BenchResult, dict
             errs = f"[red]{current['errors']} failed[/]" if current["errors"] else ""
             progress.update(current["task"], advance=1, errs=errs)
 
-        return asyncio.run(run_bench(spec, Hooks(level_started=started, record=record)))
+        result = asyncio.run(run_bench(spec, Hooks(level_started=started, record=record)))
+        if "task" in current:
+            progress.stop_task(current["task"])
+        return result
 
 
 def _table(result: BenchResult) -> Any:

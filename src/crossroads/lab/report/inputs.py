@@ -39,6 +39,7 @@ def load_inputs(
     if tco is not None:
         from crossroads.lab.tco.serialize import read_analysis
 
+        _expect(tco, "tco")
         analysis = _wrap(lambda: read_analysis(tco))
         sources["TCO"] = str(tco)
     bench_results = [_bench(p) for p in bench]
@@ -57,10 +58,37 @@ def load_inputs(
     return inputs
 
 
+KINDS = {"bench": "--bench", "eval": "--eval", "tco": "--tco"}
+
+
+def _expect(path: str | Path, wanted: str) -> None:
+    """A result of another lab command passed in the wrong place is named, with the option it belongs to."""
+    import json
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return  # the reader says what is wrong with it
+    kind = _kind(data)
+    if kind is not None and kind != wanted:
+        raise ReportError(f"{path} is {_a(kind)} result, not {_a(wanted)} result — pass it with {KINDS[kind]}")
+
+
+def _kind(data: object) -> str | None:
+    if not isinstance(data, dict):
+        return None
+    if data.get("schema") == "crossroads.bench":
+        return "bench"
+    if data.get("schema") == "crossroads.tco":
+        return "tco"
+    return "eval" if "run_id" in data and "suite" in data else None
+
+
 def _bench(path: str | Path) -> BenchResult:
     from crossroads.lab.bench.errors import BenchError
     from crossroads.lab.bench.files import read_result
 
+    _expect(path, "bench")
     try:
         return read_result(path)
     except BenchError as exc:
@@ -72,6 +100,7 @@ def _eval(path: str | Path) -> RunResult:
 
     from crossroads.lab.eval.result import RunResult
 
+    _expect(path, "eval")
     try:
         return RunResult.load(path)
     except FileNotFoundError:
@@ -98,3 +127,7 @@ def _wrap(load: Any) -> Any:
         return load()
     except ConfigError as exc:
         raise ReportError(str(exc)) from None
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
