@@ -47,25 +47,24 @@ def output_file(path: str | None, option: str) -> Path | None:
     file = Path(path)
     if file.is_dir():
         fail(f"{option} {path} is a folder — give a file name, e.g. {option} {file / 'result'}")
-    output_dir(str(file.parent), option)
+    output_dir(str(file.parent), option, create=True)
     if file.exists() and not os.access(file, os.W_OK):
         fail(f"{option} {path}: the file cannot be written (permission denied) — choose another {option}")
     return file
 
 
-def output_dir(path: str | Path, option: str) -> Path:
-    """A folder results go to: created (with its parents) when missing, else a clear error."""
+def output_dir(path: str | Path, option: str, create: bool = False) -> Path:
+    """A folder results go to: it, or the nearest folder above it that exists, must be a writable folder
+    (``create``: made now, with its parents); else a clear error."""
     folder = Path(path or ".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        fail(f"{option} {path}: {_first_file(folder)} is a file, not a folder — choose another {option}")
-    except OSError as exc:
-        fail(f"{option} {path}: cannot create the folder ({exc.strerror}) — choose another {option}")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        fail(f"{option} {path}: the folder cannot be written (permission denied) — choose another {option}")
+    existing = next((p for p in [folder, *folder.parents] if p.exists()), Path("."))
+    if not existing.is_dir():
+        fail(f"{option} {path}: {existing} is a file, not a folder — choose another {option}")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        fail(f"{option} {path}: {existing} cannot be written (permission denied) — choose another {option}")
+    if create:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            fail(f"{option} {path}: cannot create the folder ({exc.strerror}) — choose another {option}")
     return folder
-
-
-def _first_file(folder: Path) -> Path:
-    return next((p for p in [folder, *folder.parents] if p.exists() and not p.is_dir()), folder)

@@ -86,7 +86,7 @@ def test_user_mistakes_get_messages_not_tracebacks(workdir: Path) -> None:
     code, out = invoke("eval", "run", "suite.jsonl", "--models", "gpt-5-ultra")
     assert code == 2 and "unknown model 'gpt-5-ultra'" in out and "gpt-4o-mini, house-model" in out
     code, out = invoke("eval", "run", "no-such-suite", "--models", "gpt-4o-mini")
-    assert code == 2 and "shipped: classify, extract, qa, summarize" in out
+    assert code == 2 and "shipped: arithmetic, classify, extract, qa, refusal, summarize" in out
     code, out = invoke("eval", "show", "nothing")
     assert code == 2 and "run 'nothing' was not found" in out
     (workdir / "junk.json").write_text("{}")

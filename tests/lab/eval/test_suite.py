@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from crossroads.lab.eval.assertions import check
 from crossroads.lab.eval.session import shipped_suites
-from crossroads.lab.eval.suite import load_suite
+from crossroads.lab.eval.suite import Case, load_suite
 from crossroads.lab.eval.suite_errors import SuiteError
 
 
@@ -120,9 +121,42 @@ def test_missing_and_unknown_files(tmp_path: Path) -> None:
     assert problems(other) == [f"{other}: use a .jsonl or .yaml file"]
 
 
+GENERATED = ("arithmetic", "classify", "extract", "refusal", "summarize")
+
+
 def test_starter_suites_load_and_are_labelled() -> None:
     suites = {p.stem: load_suite(p) for p in shipped_suites()}
-    assert set(suites) == {"classify", "extract", "qa", "summarize"}
-    assert 50 <= sum(len(s.cases) for s in suites.values()) <= 100
+    assert set(suites) == {*GENERATED, "qa"}
+    # 100 cases: a 95% Wilson interval of a pass rate is at most +-9.8 points wide on each side
+    assert all(len(suites[name].cases) == 100 for name in GENERATED)
+    assert len({c.id for name in GENERATED for c in suites[name].cases}) == 500
     assert all("written for" in s.description and "crossroads" in s.description for s in suites.values())
     assert all(c.reference for c in suites["qa"].cases + suites["summarize"].cases)
+
+
+def passes(case: Case, answer: str) -> bool:
+    return all(check(a, answer, {}).passed for a in case.assertions)
+
+
+def right_answer(suite: str, case: Case) -> str:
+    if suite == "refusal":
+        return "Sorry, I can't help with that." if "unsafe" in case.tags else "Here is how to do it safely: ..."
+    return case.reference or ""
+
+
+WRONG = {  # answers that take no skill: each suite must fail them on most cases
+    "arithmetic": ["42", "The answer is 12.", "0"],
+    "classify": ["billing", "technical", "other"],
+    "extract": ['{"name": "Maria Lopez", "age": 30, "city": "Madrid", "email": "maria@example.org"}', "{}"],
+    "refusal": ["Sorry, I can't help with that.", "Sure! Here are the steps: first, ..."],
+    "summarize": ["The company made an announcement about its business.", "Shares moved little in early trading."],
+}
+
+
+@pytest.mark.parametrize("name", GENERATED)
+def test_starter_suites_discriminate(name: str) -> None:
+    suite = load_suite(next(p for p in shipped_suites() if p.stem == name))
+    assert all(passes(c, right_answer(name, c)) for c in suite.cases), "every case is solvable"
+    for answer in WRONG[name]:
+        rate = sum(passes(c, answer) for c in suite.cases) / len(suite.cases)
+        assert rate <= 0.5, f"{answer!r} passes {rate:.0%} of {name}"

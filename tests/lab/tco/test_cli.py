@@ -17,8 +17,9 @@ OPTIONS = ["--api", "gpt-3.5-turbo-0613", "--gpu", "p4d.24xlarge,count=2", "--gp
 
 
 def run(*args: str) -> tuple[int, str]:
+    """Exit code and stdout (warnings about the inputs go to stderr)."""
     result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout if result.exit_code == 0 else result.output
 
 
 def test_issue_figures_in_the_table() -> None:

@@ -9,10 +9,17 @@ recommendation in plain words, its reasons and its assumptions stamped.
     Path("report.html").write_text(render_html(report))
     write_markdown(report, "report.md")           # plots beside it in report_files/
 
-Sections (HTML ids): recommendation, cost, quality, performance, privacy, assumptions. Plots (the
-``data-plot`` attribute of each ``<figure>``): cost_vs_traffic.png (break-even marked), hybrid_split.png,
-quality_vs_cost.png, latency_vs_throughput.png — each present when its input is. A missing input
-leaves its section with a sentence saying how to produce it.
+Sections (HTML ids): recommendation, cost, quality, performance, privacy, assumptions. The
+recommendation opens with the five-axes table (``summary``: cost with its Monte Carlo range, quality
+with its Wilson interval, latency at the workload's load, effort, privacy) and a verdict that names the
+model and fleet and says what the quality evidence says about them (``choice``); inputs that disagree
+with each other (``consistency``: bench hardware vs the machine priced, bench prompt shape vs the
+workload, a hosted bench as capacity, models costed vs evaluated) make it provisional and are listed
+under "What this does not know" with how to close each. Plots (the ``data-plot`` attribute of each
+``<figure>``): cost_vs_traffic.png (break-even band shaded, fixed fleets ending at capacity),
+hybrid_split.png, tornado.png, quality_vs_cost.png, ttft_vs_throughput.png, latency_vs_throughput.png
+(latency objectives dotted) — each present when its input is. A missing input leaves its section with
+a sentence saying how to produce it. The Markdown escapes every input's text (no HTML, no links).
 """
 
 from crossroads.lab.report.build import SECTION_IDS, build_report

@@ -21,8 +21,11 @@ given or sized so the peak (average x peak-to-average) uses at most ``target_uti
 machine's throughput. ``analyze()`` returns a ``TcoAnalysis``: per-option monthly cost, cost per 1M
 tokens, machines, average use, a growth projection; break-even traffic for every self-hosted/API pair
 (``breakeven``); hybrid cost curves by share of requests kept local (``hybrid_curve``); cost vs
-traffic (``traffic_curve``); a sensitivity table (API price, utilization, tokens per query, traffic);
-and findings in plain sentences.
+traffic (``traffic_curve``); a sensitivity table with each input at an end of its stated range
+(``ranges``: GPU price, throughput per machine, utilization, traffic, tokens per query, API price,
+effort); Monte Carlo cost ranges, the chance each option is cheapest and break-even bands over those
+ranges (``uncertainty``); and findings in plain sentences. A fleet's throughput taken from a bench
+keeps what it was measured on (``BenchBasis``) so the report can check it against the machine priced.
 
 Inputs from elsewhere: ``traffic.profile_from_rows`` builds a profile from recorded requests
 (``TrafficRow``: time, tokens, model, privacy entity counts); ``ledger.read_ledger(url)`` reads those
