@@ -4,16 +4,21 @@ client leaving mid-stream, retries, fallbacks, cascades (every step), and shadow
 
 from __future__ import annotations
 
+import json
+import time
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import openai
 import pytest
 from sqlalchemy import Engine
 
+from crossroads.api import create_app
 from crossroads.backends import Endpoint
 from crossroads.metering import tokens
 from crossroads.metering.keys import create_key
+from crossroads.testing.server import serving
 from tests.metering.conftest import client_for, running
 from tests.metering.fake_money import ANSWER, CHEAP, DEAR, HELLO, ledger, on, received, script, settings, spent
 
@@ -177,3 +182,53 @@ async def test_a_shadow_copy_is_charged_to_its_own_account(up: Any, sqlite_url: 
     assert rows["shadow"].cost == DEAR.cost(2, 5) and rows["shadow"].backend == "dear"
     assert rows[key.id].cost == CHEAP.cost(2, 4)
     assert spent(sqlite_engine, key) == (CHEAP.cost(2, 4), Decimal(0))  # never the client's budget
+
+
+async def test_a_judge_call_is_charged_to_the_request_it_judged(
+    up: Any, sqlite_url: str, sqlite_engine: Engine
+) -> None:
+    """A cascade with a judge: the cheap answer, then the judge's call (at the judge's own price) — both paid."""
+    url, state = up
+    script(state, {"content": ANSWER}, {"content": "9"})
+    key, plaintext = create_key(sqlite_engine, "team-a", budget=BUDGET)
+    steps = [*on("cheap")["deployments"], *on("dear")["deployments"]]
+    cascade = {"validators": [{"type": "judge", "model": "judge", "threshold": 7}]}
+    models = {"chat": {"deployments": steps, "cascade": cascade}, "judge": on("dear")}
+    async with running(settings(url, sqlite_url, models), None) as (app, _):
+        assert await _one(app, plaintext, False) == ANSWER  # the judge accepted the cheap answer
+    judged = received(state)[1]
+    judge_prompt = sum(len(str(m["content"]).split()) for m in judged["messages"])  # the fake's own count
+    rows = ledger(sqlite_engine)
+    assert [(r.backend, r.route_reason) for r in rows] == [
+        ("cheap", rows[0].route_reason),
+        ("dear", f"judge call for {rows[0].id}"),
+    ]
+    expected = CHEAP.cost(2, 4) + DEAR.cost(judge_prompt, 1)
+    assert spent(sqlite_engine, key) == (expected, Decimal(0))
+
+
+async def test_a_client_closing_a_stream_on_a_real_socket_pays_what_reached_the_gateway(
+    up: Any, sqlite_url: str, sqlite_engine: Engine
+) -> None:
+    url, state = up
+    script(state, {"tokens": 2000, "token_delay_ms": 1})
+    key, plaintext = create_key(sqlite_engine, "team-a", budget=BUDGET)
+    app = create_app(settings(url, sqlite_url, {"chat": on("cheap")}))
+    received_text = ""
+    with serving(app) as gw:
+        body = {"model": "chat", "messages": HELLO, "stream": True}
+        headers = {"authorization": f"Bearer {plaintext}"}
+        with httpx.stream("POST", f"{gw}/v1/chat/completions", json=body, headers=headers, timeout=30) as r:
+            for line in r.iter_lines():
+                if line.startswith("data: {"):
+                    received_text += json.loads(line[6:])["choices"][0]["delta"].get("content") or ""
+                if len(received_text.split()) >= 100:
+                    break  # the client goes away long before the 2,000th token
+        deadline = time.monotonic() + 10
+        while not ledger(sqlite_engine) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    [row] = ledger(sqlite_engine)
+    sent = tokens.count_text("m-cheap", received_text)
+    assert row.status == 499 and sent <= row.completion_tokens < tokens.count_text("m-cheap", "tok " * 2000)
+    assert row.cost == CHEAP.cost(row.prompt_tokens, row.completion_tokens) > 0
+    assert spent(sqlite_engine, key) == (row.cost, Decimal(0))
