@@ -9,7 +9,8 @@ import platform
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -67,6 +68,16 @@ def machine_busy_seconds() -> float:
     ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle = ticks[3] + ticks[4]  # idle + iowait
     return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(fn: Callable[[], object], n: int) -> list[float]:
+    """``n`` calls of ``fn``, each timed alone, in µs."""
+    samples = []
+    for _ in range(n):
+        began = time.perf_counter_ns()
+        fn()
+        samples.append((time.perf_counter_ns() - began) / 1000)
+    return samples
 
 
 def percentile(values: Sequence[float], q: float) -> float:

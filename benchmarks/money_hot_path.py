@@ -18,12 +18,11 @@ Target: price lookup and cap ≤ 0.05 ms p50 each.
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import RESULTS, environment, percentile, write_json
+from harness import RESULTS, environment, percentile, timed, write_json
 from rich.console import Console
 from rich.table import Table
 
@@ -52,15 +51,6 @@ def settings() -> Any:
         },
         "bench",
     )
-
-
-def timed(fn: Callable[[], object], n: int) -> list[float]:
-    samples = []
-    for _ in range(n):
-        began = time.perf_counter_ns()
-        fn()
-        samples.append((time.perf_counter_ns() - began) / 1000)
-    return samples
 
 
 def measures(n: int) -> dict[str, list[float]]:

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from harness import RESULTS, environment, percentile, write_json
+from harness import RESULTS, environment, percentile, timed, write_json
 from rich.console import Console
 from rich.table import Table
 
@@ -59,15 +59,6 @@ def settings() -> Any:
         },
         "bench",
     )
-
-
-def timed(fn: Callable[[], object], n: int) -> list[float]:
-    samples = []
-    for _ in range(n):
-        began = time.perf_counter_ns()
-        fn()
-        samples.append((time.perf_counter_ns() - began) / 1000)
-    return samples
 
 
 async def timed_async(fn: Callable[[], Awaitable[object]], n: int) -> list[float]:

@@ -40,18 +40,19 @@ def fill_answer(endpoint: Endpoint, request: Body, answer: Body) -> Body:
         if isinstance(message, dict):
             message.setdefault("refusal", None)
     if not isinstance(answer.get("usage"), dict):
-        text = "".join(_answer_text(c) for c in answer.get("choices") or () if isinstance(c, dict))
+        text = "".join(_choice_text(c) for c in answer.get("choices") or () if isinstance(c, dict))
         answer["usage"] = counted_usage(str(answer.get("model") or request.get("model")), request, text)
     return answer
 
 
-def _answer_text(choice: dict[str, Any]) -> str:
-    message = choice.get("message")
+def _choice_text(choice: dict[str, Any], part: str = "message") -> str:
+    """The text a choice generated: its ``message`` (or stream ``delta``) content and tool calls, or ``text``."""
+    message = choice.get(part)
     if isinstance(message, dict):
         content = message.get("content")
-        parts = [content if isinstance(content, str) else ""]
-        parts += [str(call) for call in message.get("tool_calls") or ()]
-        return "".join(parts)
+        pieces = [content if isinstance(content, str) else ""]
+        pieces += [str(call) for call in message.get("tool_calls") or ()]
+        return "".join(pieces)
     text = choice.get("text")
     return text if isinstance(text, str) else ""
 
@@ -78,7 +79,7 @@ class StreamFiller:
             chunk["usage"] = None  # the spec: every chunk carries usage (null) when the client asked for it
         for choice in chunk.get("choices") or ():
             if isinstance(choice, dict):
-                self.parts.append(_delta_text(choice))
+                self.parts.append(_choice_text(choice, "delta"))
         return chunk
 
     def last(self) -> Body | None:
@@ -87,14 +88,3 @@ class StreamFiller:
         model = str(self.base.get("model") or self.request.get("model"))
         usage = counted_usage(model, self.request, "".join(self.parts))
         return {**self.base, "choices": [], "usage": usage}
-
-
-def _delta_text(choice: dict[str, Any]) -> str:
-    delta = choice.get("delta")
-    if isinstance(delta, dict):
-        content = delta.get("content")
-        parts = [content if isinstance(content, str) else ""]
-        parts += [str(call) for call in delta.get("tool_calls") or ()]
-        return "".join(parts)
-    text = choice.get("text")
-    return text if isinstance(text, str) else ""
