@@ -86,7 +86,12 @@ def judge_quality(evals: list[RunResult], model: str, others: list[str]) -> Qual
         picked = [v for v in views if v.state == state]
         if picked:
             return picked[0]
-    return QualityView("alone", f"{model} was evaluated, but none of the alternatives was evaluated with it")
+    run, s = find(evals, model) or (None, None)
+    rate = ""
+    if run is not None and s is not None and s.pass_rate is not None and s.pass_rate.value is not None:
+        e = s.pass_rate
+        rate = f" (pass rate {e.value:.0%} [{e.low or 0:.0%}, {e.high or 0:.0%}] on {run.suite.name}, {e.n} cases)"
+    return QualityView("alone", f"{model} was evaluated{rate}, but none of the alternatives was evaluated with it")
 
 
 def _versus(evals: list[RunResult], model: str, other: str) -> QualityView | None:

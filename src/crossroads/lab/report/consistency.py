@@ -147,7 +147,8 @@ def _not_evaluated(inputs: ReportInputs) -> Iterator[Mismatch]:
         if any(same_model(o["model"], m) for m in evaluated):
             continue
         instead = f"; the eval measured {', '.join(uncosted)} instead" if uncosted else ""
-        problem = f"{o['model']} ({o['name']}) is costed but was not evaluated{instead}."
+        which = o["model"] if o["model"] == o["name"] else f"{o['model']} ({o['name']})"
+        problem = f"{which} is costed but was not evaluated{instead}."
         fix = (
             f"add it to the eval (`crossroads eval run SUITE --models {_short(o['model'])},...`), or cost the "
             "model you evaluated (tco --api MODEL, or --gpu NAME,model=MODEL)."

@@ -28,7 +28,7 @@ def build_analysis(opts: dict[str, Any]) -> TcoAnalysis:
         bench=opts.get("bench"),
         target_utilization=opts.get("target_utilization") or Decimal("0.7"),
         fixed_monthly={label: opts[key] for key, label in FIXED.items() if opts.get(key) is not None},
-        min_goodput=opts.get("min_goodput") or Decimal("0.95"),
+        min_goodput=Decimal("0.95") if opts.get("min_goodput") is None else opts["min_goodput"],  # 0 is a choice
     )
     hosted = [gpu_option(spec, gpus, defaults) for spec in opts.get("gpus") or ()]
     assumptions = {
