@@ -201,3 +201,20 @@ async def test_the_reservation_multiplies_by_n_and_by_prompts(up: Any, sqlite_ur
             except openai.RateLimitError:
                 listed.append("refused")
     assert (n, listed) == (["refused", "ok"], ["refused", "ok"])
+
+
+async def test_a_request_that_could_cost_more_than_the_budget_is_refused_before_the_database(
+    up: Any, sqlite_url: str, sqlite_engine: Engine
+) -> None:
+    """2,048 prompts × n=128 × 1M tokens at $1,000 per 1M (2.6e8 USD: past what a picodollar column holds)
+    is answered 429, not 500."""
+    url, state = up
+    _, plaintext = create_key(sqlite_engine, "team-a", budget=Decimal("100"))
+    price = {"input": "1000", "output": "1000"}
+    models = {"dear": {"deployments": [{"backend": "dear", "upstream_model": "m-dear", "price": price}]}}
+    async with running(settings(url, sqlite_url, models), None) as (app, _):
+        with pytest.raises(openai.RateLimitError) as caught:
+            await client_for(app, plaintext).completions.create(
+                model="dear", prompt=["x"] * 2048, n=128, max_tokens=1_000_000
+            )
+    assert caught.value.code == "insufficient_quota" and received(state) == []

@@ -133,7 +133,9 @@ class Admission:
 
     async def _reserve(self, call: Call, key: KeyRecord, demand: Demand) -> Reservation:
         amount = self.reach[call.model].bound(demand.prompt, demand.completion)
-        reservation = await asyncio.to_thread(self.budgets.reserve, key, amount)
+        assert key.budget is not None
+        fits = amount <= key.budget  # more than the whole budget never fits (nor reaches the database)
+        reservation = await asyncio.to_thread(self.budgets.reserve, key, amount) if fits else None
         if reservation is None:
             raise QuotaExceeded(
                 f"The key '{key.name}' has used its budget of ${usd(key.budget)} for this {key.period} "
