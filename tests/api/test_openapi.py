@@ -67,6 +67,8 @@ def test_admin_and_metrics_appear_only_with_metering(tmp_path: Any) -> None:
     assert {"/admin/keys", "/admin/keys/{key}", "/admin/audit/verify", "/metrics"} <= set(on["paths"])
     assert "401" in on["paths"]["/v1/chat/completions"]["post"]["responses"]
     assert on["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
+    assert on["paths"]["/v1/models"]["get"]["security"] == [{"bearer": []}, {}]  # open until a key exists
+    assert "security" not in off["paths"]["/v1/models"]["get"]
 
 
 @pytest.fixture(scope="module")

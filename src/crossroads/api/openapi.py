@@ -148,8 +148,8 @@ def document(app: FastAPI, settings: Settings) -> dict[str, Any]:
                 body = _lift(_request_schema(REQUESTS[path], settings), components, REQUESTS[path].__name__)
                 op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
             _plain_parameters(op)
-            if keyed:
-                op["security"] = [{"bearer": []}]
+            if keyed:  # a key once any exists; open (the empty requirement) until then
+                op["security"] = [{"bearer": []}, {}]
     if "Embedding" in components:  # with encoding_format: base64, a string of little-endian float32s
         vector = components["Embedding"]["properties"]["embedding"]
         components["Embedding"]["properties"]["embedding"] = {"anyOf": [vector, {"type": "string"}]}
