@@ -76,7 +76,7 @@ def group(*names: str, **extra: Any) -> dict[str, Any]:
 
 
 def settings(ups: dict[str, Up], models: dict[str, Any], **routing: Any) -> dict[str, Any]:
-    routing = {"retry": FAST_RETRY, **routing}
+    routing = {"retry": FAST_RETRY, "reason_header": "full", **routing}
     return {"backends": backends(ups), "models": models, "routing": routing}
 
 

@@ -8,12 +8,15 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from crossroads.routing.breaker import CLOSED, HALF_OPEN, OPEN, Breaker
 from crossroads.routing.config import BreakerConfig
 from crossroads.testing.server import serving
 from tests.cli.test_cli import run
 from tests.routing.conftest import Up, chat, gateway, group, router_of, settings
+
+MASTER = "cr-master-test-breakers"
 
 CONFIG = BreakerConfig(failures=3, window=10, cooldown=5)
 
@@ -59,9 +62,10 @@ def test_disabled_breaker_always_allows() -> None:
     assert b.allows(1) and b.status()["state"] == "disabled"
 
 
-async def test_breaker_in_front_of_upstreams(ups: dict[str, Up]) -> None:
+async def test_breaker_in_front_of_upstreams(ups: dict[str, Up], monkeypatch: pytest.MonkeyPatch) -> None:
     """a fails 3 times -> open: traffic goes to b without touching a; after the cooldown one probe
     reaches a, succeeds, and the breaker closes."""
+    monkeypatch.setenv("CROSSROADS_MASTER_KEY", MASTER)
     ups["a"].fail_next(*[{"status": 500}] * 3)
     raw = settings(ups, {"chat": group("a", "b")}, breaker={"failures": 3, "window": 10, "cooldown": 0.3})
     async with gateway(raw) as (client, app):
@@ -70,7 +74,7 @@ async def test_breaker_in_front_of_upstreams(ups: dict[str, Up]) -> None:
             assert headers["x-crossroads-backend"] == "b"
         assert ups["a"].received() == 3
         assert router_of(app).breakers()["a:gpt-4o-mini"]["state"] == "open"
-        ready = (await client._client.get("/ready")).json()
+        ready = (await client._client.get("/ready", headers={"authorization": f"Bearer {MASTER}"})).json()
         assert ready["breakers"]["a:gpt-4o-mini"]["state"] == "open"
         assert ready["breakers"]["b:gpt-4o-mini"] == {
             "state": "closed",
@@ -129,8 +133,11 @@ def test_models_list_shows_deployments_and_breakers(ups: dict[str, Up], tmp_path
     assert rows[0]["strategy"] == "weighted" and rows[0]["status"].startswith("unavailable: cannot reach")
 
 
-def test_models_list_reads_a_running_gateway(ups: dict[str, Up], tmp_path: Path) -> None:
-    """--url: the breakers of the gateway that serves, even while /ready says 503 (a backend is down)."""
+def test_models_list_reads_a_running_gateway(
+    ups: dict[str, Up], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--url: the breakers of the gateway that serves, even while /ready says 503 (a backend is down);
+    /ready's details need the master key, which the command reads from the gateway's variable."""
     from crossroads.api import create_app
     from crossroads.config import parse_settings
 
@@ -144,6 +151,9 @@ def test_models_list_reads_a_running_gateway(ups: dict[str, Up], tmp_path: Path)
         )
         assert reply.headers["x-crossroads-backend"] == "b"
         assert httpx.get(url + "/ready").status_code == 503  # 'refused' is configured and down
+        code, without = run("models", "list", "--config", str(path), "--url", url, "--json")
+        assert code != 0 and "set CROSSROADS_MASTER_KEY" in without
+        monkeypatch.setenv("CROSSROADS_MASTER_KEY", MASTER)
         code, out = run("models", "list", "--config", str(path), "--url", url, "--json")
     assert code == 0, out
     breakers = {r["backend"]: r["breaker"] for r in json.loads(out)}

@@ -40,7 +40,7 @@ def raw() -> dict[str, Any]:
             "cheap": {"backend": "c"},
             "local": {"backend": "l"},
         },
-        "routing": {"rules": RULES},
+        "routing": {"rules": RULES, "reason_header": "full"},
     }
 
 

@@ -97,9 +97,9 @@ class RuleWhen(Strict):
     key: list[str] | None = Field(None, description="API key names")
     min_prompt_chars: int | None = Field(None, ge=0)
     max_prompt_chars: int | None = Field(None, ge=0)
-    tier: list[str] | None = Field(None, description="header x-crossroads-tier or metadata.tier")
-    route: list[str] | None = Field(None, description="header x-crossroads-route or metadata.route")
-    metadata: dict[str, str] | None = Field(None, description="every pair must be in the body's metadata")
+    tier: list[str] | None = Field(None, description="header x-crossroads-tier or metadata.tier (client-set)")
+    route: list[str] | None = Field(None, description="header x-crossroads-route or metadata.route (client-set)")
+    metadata: dict[str, str] | None = Field(None, description="every pair must be in the body's metadata (client-set)")
 
 
 class RuleConfig(Strict):
@@ -115,6 +115,11 @@ class RoutingConfig(Strict):
     rules: list[RuleConfig] = Field(default_factory=list)
     shadow_log: str | None = Field(None, description="JSONL file for shadow records (default: crossroads-shadow.jsonl)")
     shadow_max_in_flight: int = Field(32, ge=1, description="mirrored requests running at once; more are skipped")
+    reason_header: Literal["brief", "full", "off"] = Field(
+        "brief",
+        description="x-crossroads-route-reason: brief (rule, strategy, how many attempts failed), full (also "
+        "each upstream and its status — for trusted clients) or off; the ledger always keeps the full reason",
+    )
 
 
 def _names(raw: dict[str, Any], section: str) -> dict[str, Any]:

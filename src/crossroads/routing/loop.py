@@ -53,8 +53,11 @@ class _Run:
 
 
 class Loop:
-    def __init__(self, retry: RetryConfig, groups: Mapping[str, Group], cascade: Cascade, rng: Random) -> None:
+    def __init__(
+        self, retry: RetryConfig, groups: Mapping[str, Group], cascade: Cascade, rng: Random, reasons: str = "brief"
+    ) -> None:
         self.retry, self.groups, self.cascade, self.rng = retry, groups, cascade, rng
+        self.reasons = reasons  # the x-crossroads-route-reason header: brief, full or off
 
     async def route(self, call: Call, group: Group, opener: Opener[T]) -> Served[T]:
         run = _Run(call, group, plan.candidates(call, group, self.groups, self.rng), self._deadline())
@@ -130,7 +133,9 @@ class Loop:
         call = run.call
         reason = plan.explain(call, run.group, d, run.attempts, self.groups)
         call.facts["route_reason"] = reason
-        call.response_headers["x-crossroads-route-reason"] = plan.header_safe(reason)
+        if self.reasons != "off":
+            told = reason if self.reasons == "full" else plan.brief(call, run.group, d, run.attempts, self.groups)
+            call.response_headers["x-crossroads-route-reason"] = plan.header_safe(told)
         if d is not None:
             call.facts.update(backend=d.backend.name, upstream_model=d.upstream, location=d.location)
             call.response_headers["x-crossroads-backend"] = d.backend.name

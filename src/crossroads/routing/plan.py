@@ -1,6 +1,7 @@
 """Which deployments may serve a call, in which order — and the sentence that explains the choice.
 
-The order is the group's strategy, then each fallback model's group. A call the privacy guard keeps
+The order is the group's strategy, then each fallback model's group — only the deployments its key
+may use (``scope``: a fallback must not carry a call to a model the key is not allowed). A call the privacy guard keeps
 local (``call.local_only``) only ever sees self-hosted deployments: the filter runs here, before any
 attempt, retry, cascade step or fallback, so none of them can reach a hosted one (fail closed).
 """
@@ -12,17 +13,23 @@ import time
 from collections.abc import Mapping, Sequence
 from random import Random
 
-from crossroads.errors import CrossroadsError, RateLimited, ServiceUnavailable
+from crossroads.errors import CrossroadsError, PermissionDenied, RateLimited, ServiceUnavailable
 from crossroads.pipeline.call import Call
+from crossroads.routing import scope
 from crossroads.routing.attempt import Record
 from crossroads.routing.deployment import Deployment
 from crossroads.routing.groups import Group
 
 
 def candidates(call: Call, group: Group, groups: Mapping[str, Group], rng: Random) -> Sequence[Deployment]:
+    if not scope.allows_model(call, group.name):  # admission and rules check this first; never reached
+        raise PermissionDenied(f"This key may not use model '{group.name}'.", param="model", code="model_not_allowed")
     ordered = group.order(rng)
     if group.fallbacks:
         ordered = _with_fallbacks(ordered, group, groups, rng)
+        in_scope = scope.deployments(call, groups)
+        if in_scope is not None:
+            ordered = [d for d in ordered if d.key in in_scope]
     if call.local_only:
         local = [d for d in ordered if d.location == "local"]
         if not local:
@@ -71,6 +78,22 @@ def explain(
             parts.append(
                 f"after {record['backend']}:{record['upstream_model']} {record['status']} {record['error_type']}"
             )
+    if call.local_only:
+        parts.append("local only")
+    return "; ".join(parts)
+
+
+def brief(
+    call: Call, group: Group, used: Deployment | None, attempts: list[Record], groups: Mapping[str, Group]
+) -> str:
+    """The reason without upstream detail, for clients: ``rule cheap -> local; fallback premium; 1 failed``."""
+    parts = [call.facts.get("route_rule") or f"model {group.name}"]
+    own = [r for r in attempts if "purpose" not in r]
+    if used is not None and any(r.get("used") for r in own):  # how the answer was served, if one was
+        parts.append(_how(group, used, groups))
+    rejected = sum(1 for r in own if r.get("rejected"))
+    failed = sum(1 for r in own if not r.get("rejected") and r["status"] not in (200, None))
+    parts += [f"{n} {what}" for n, what in ((failed, "failed"), (rejected, "rejected by cascade")) if n]
     if call.local_only:
         parts.append("local only")
     return "; ".join(parts)

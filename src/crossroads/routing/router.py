@@ -16,7 +16,7 @@ from typing import Any
 from crossroads.backends.base import Backend, Body, Endpoint
 from crossroads.config import Settings
 from crossroads.pipeline.call import Call
-from crossroads.routing import attempt, status
+from crossroads.routing import attempt, scope, status
 from crossroads.routing.cascade import Cascade
 from crossroads.routing.deployment import Deployment
 from crossroads.routing.groups import build_groups
@@ -39,7 +39,7 @@ class Router:
         self.rng = rng or Random()
         self.groups, self.registry = build_groups(settings, backends)
         self.cascade = Cascade(self.groups, self._judge)
-        self.loop = Loop(self.retry, self.groups, self.cascade, self.rng)
+        self.loop = Loop(self.retry, self.groups, self.cascade, self.rng, settings.routing.reason_header)
         sink = shadow_sink or LazySink(settings)
         self.shadower = Shadower(sink, settings.routing.shadow_max_in_flight, self.rng, self.retry.attempt_timeout)
 
@@ -62,7 +62,8 @@ class Router:
 
     def _mirror(self, call: Call, served: Served[Any], answer: str) -> None:
         primary = {**served.record, "location": served.deployment.location}
-        self.shadower.mirror(call, self.groups[call.model], call.body, primary, answer)
+        in_scope = scope.deployments(call, self.groups)
+        self.shadower.mirror(call, self.groups[call.model], call.body, primary, answer, in_scope)
 
     async def _judge(self, call: Call, model: str, prompt: str) -> str:
         body = {"model": model, "messages": [{"role": "user", "content": prompt}], "max_tokens": 8, "temperature": 0}

@@ -6,8 +6,13 @@ matches everything, so put it last as the default. No rule matching leaves the r
     privacy  the guard's action (``keep_local``, ``pseudonymize`` …), or ``local_only`` for a pinned call
     key      the API key's name (``call.key.name``)
     prompt   characters of message contents / prompt
-    tier     header ``x-crossroads-tier`` or body ``metadata.tier``
-    route    header ``x-crossroads-route`` or body ``metadata.route``
+    tier     header ``x-crossroads-tier`` or body ``metadata.tier``       (set by the client)
+    route    header ``x-crossroads-route`` or body ``metadata.route``     (set by the client)
+    metadata body ``metadata`` pairs                                     (set by the client)
+
+The client sets ``tier``, ``route``, ``metadata`` and the prompt: treat them as a request, never as a
+permission. A rule never takes a call to a model its key may not use (``scope``): such a rule is passed
+over and the next one is tried. To give a rule to some keys only, add ``key: [names]`` to its ``when``.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crossroads.pipeline.call import Call
+from crossroads.routing import scope
 from crossroads.routing.config import RuleConfig, RuleWhen
 
 Test = Callable[[Call, Any], bool]
@@ -95,7 +101,8 @@ def _frozen(value: Any) -> Any:
 
 
 def first_match(rules: tuple[Rule, ...], call: Call) -> Rule | None:
+    """The first rule that matches and whose ``use`` model the call's key may use."""
     for rule in rules:
-        if rule.matches(call):
+        if rule.matches(call) and scope.allows_model(call, rule.use):
             return rule
     return None

@@ -4,7 +4,8 @@ client's answer is on its way, and store both answers with their latency and cos
 
 The mirror runs as a background task (never awaited by the request); at most ``max_in_flight`` run at
 once, more are skipped. A sensitive request — pinned local, or one the guard found entities in — is
-mirrored only to self-hosted candidates. Records go to a ``ShadowSink``; the default appends JSON lines.
+mirrored only to self-hosted candidates; a call whose key has a model list only to deployments of
+those models. Records go to a ``ShadowSink``; the default appends JSON lines.
 
 A record: ts, request_id, model, endpoint, sensitive, request (the body as the primary received it,
 after the privacy guard), primary and shadow (each: backend, upstream_model, location, status,
@@ -72,16 +73,28 @@ class Shadower:
         self.tasks: set[asyncio.Task[None]] = set()
         self.listeners: list[SpendListener] = []
 
-    def chosen(self, call: Call, group: Group) -> list[Shadow]:
+    def chosen(self, call: Call, group: Group, in_scope: frozenset[str] | None = None) -> list[Shadow]:
+        """The sampled mirrors this call may go to: local ones only for a sensitive call, and only
+        deployments of models its key may use (``in_scope``; None: every one)."""
         keep_local = sensitive(call)
         return [
             s
             for s in group.shadows
-            if self.rng.random() < s.sample and not (keep_local and s.deployment.location != "local")
+            if self.rng.random() < s.sample
+            and not (keep_local and s.deployment.location != "local")
+            and (in_scope is None or s.deployment.key in in_scope)
         ]
 
-    def mirror(self, call: Call, group: Group, body: Body, primary: dict[str, Any], answer: str) -> None:
-        for target in self.chosen(call, group):
+    def mirror(
+        self,
+        call: Call,
+        group: Group,
+        body: Body,
+        primary: dict[str, Any],
+        answer: str,
+        in_scope: frozenset[str] | None = None,
+    ) -> None:
+        for target in self.chosen(call, group, in_scope):
             if len(self.tasks) >= self.max_in_flight:
                 log.debug("shadow skipped: %d mirrors already running", len(self.tasks))
                 return
