@@ -201,12 +201,19 @@ async def test_missing_key_is_503_that_teaches(upstream: Upstream, monkeypatch: 
         assert "set FAKE_KEY" in info.value.message
 
 
-async def test_wrong_key_passes_401(upstream: Upstream, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_rejected_upstream_key_is_502_with_the_detail_in_the_log_only(
+    upstream: Upstream, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setenv("FAKE_KEY", "sk-wrong")
+    monkeypatch.setenv("CROSSROADS_MASTER_KEY", "cr-master-test")
     async for client in make_client(settings_for(upstream)):
-        with pytest.raises(openai.AuthenticationError):
+        with pytest.raises(openai.APIStatusError) as info:
             await client.chat.completions.create(model="gpt", messages=HELLO)
+        assert info.value.status_code == 502 and info.value.code == "upstream_auth_failed"
+        assert "Upstream credentials rejected" in info.value.message
+        assert "Incorrect API key" not in info.value.message and "platform.openai.com" not in info.value.message
+        assert "Incorrect API key provided" in caplog.text  # the operator sees what the upstream said
         http: httpx.AsyncClient = client._client
-        ready = (await http.get("/ready")).json()
+        ready = (await http.get("/ready", headers={"authorization": "Bearer cr-master-test"})).json()
         assert "rejected the key" in ready["backends"]["up"]["reason"]
         assert "cannot reach" in ready["backends"]["refused"]["reason"]

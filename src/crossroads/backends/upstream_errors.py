@@ -1,16 +1,23 @@
 """Turn an upstream's error answer into the crossroads error tree.
 
-4xx: passed through with its status, message, type, param and code. 5xx: 502 naming the backend.
+4xx: passed through with its status, message, type, param and code — except 401 and 403: the upstream
+refused the gateway's own credentials, which is not the client's business (its message may name the key,
+the account or the organisation). The client gets 502 ``upstream_auth_failed``; the detail goes to the
+server log only. 5xx: 502 naming the backend.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from crossroads.errors import BadGateway, CrossroadsError, UpstreamStatusError
+
+log = logging.getLogger("crossroads.backends")
+CREDENTIALS = (401, 403)
 
 
 def _error_fields(raw: bytes) -> dict[str, Any]:
@@ -30,6 +37,13 @@ def from_response(name: str, status: int, raw: bytes, headers: Mapping[str, str]
     message = str(fields.get("message") or f"HTTP {status}")
     if status >= 500:
         return BadGateway(f"Backend '{name}' returned HTTP {status}: {message}")
+    if status in CREDENTIALS:
+        log.error("backend %s refused the gateway's credentials: HTTP %d %s", name, status, message)
+        return BadGateway(
+            "Upstream credentials rejected: the gateway's key for this backend is wrong or lacks access "
+            "(the operator finds the detail in the server log).",
+            code="upstream_auth_failed",
+        )
     retry_after = headers.get("Retry-After")
     return UpstreamStatusError(
         message,
