@@ -120,6 +120,11 @@ class ServerConfig(Strict):
     max_tokens: int = Field(1_000_000, ge=1, description="largest max_tokens / max_completion_tokens a client may ask")
     max_messages: int = Field(10_000, ge=1, description="most messages in one chat request")
     max_json_depth: int = Field(64, ge=4, description="deepest nesting of objects and lists in a request body")
+    ops_access: Literal["master_key", "open"] = Field(
+        "master_key",
+        description="who may read /metrics and /ready's details: holders of the master key, or anyone "
+        "reaching the port (open: only where a trusted network or proxy guards it); /health is always open",
+    )
 
 
 class Settings(Strict):

@@ -68,7 +68,9 @@ class Gateway:
             await stage.aclose()
         await asyncio.gather(*(b.aclose() for b in self.backends.values()), return_exceptions=True)
 
-    def new_call(self, endpoint: Endpoint, body: Body, headers: Mapping[str, str] | None = None) -> Call:
+    def new_call(
+        self, endpoint: Endpoint, body: Body, headers: Mapping[str, str] | None = None, client: str | None = None
+    ) -> Call:
         name = body.get("model")
         if not isinstance(name, str):
             raise InvalidRequest("Missing required parameter: 'model'.", param="model")
@@ -78,7 +80,7 @@ class Gateway:
                 f"The model '{name}' does not exist. Available models: {', '.join(self.settings.models)}.",
                 param="model",
             )
-        return Call(endpoint, body, public, headers or {}, stream=bool(body.get("stream")))
+        return Call(endpoint, body, public, headers or {}, stream=bool(body.get("stream")), client=client)
 
     async def run(self, call: Call) -> Body:
         return await self._send(call)

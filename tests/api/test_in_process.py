@@ -147,12 +147,17 @@ async def test_error_before_first_chunk_is_a_status(
     assert info.value.status_code == 502
 
 
-async def test_health_and_ready(client: openai.AsyncOpenAI, scripted: dict[str, ScriptedBackend]) -> None:
+async def test_health_and_ready(
+    client: openai.AsyncOpenAI, scripted: dict[str, ScriptedBackend], monkeypatch: pytest.MonkeyPatch
+) -> None:
     http: httpx.AsyncClient = client._client
     assert (await http.get("/health")).json() == {"status": "ok"}
     assert (await http.get("/ready")).status_code == 200
     scripted["remote"].not_ready = "cannot reach http://x/v1"
-    resp = await http.get("/ready")
+    anonymous = await http.get("/ready")
+    assert anonymous.status_code == 503 and anonymous.json() == {"status": "not_ready"}  # no upstream detail
+    monkeypatch.setenv("CROSSROADS_MASTER_KEY", "cr-master-test")
+    resp = await http.get("/ready", headers={"authorization": "Bearer cr-master-test"})
     assert resp.status_code == 503
     assert resp.json()["backends"]["remote"] == {"ready": False, "reason": "cannot reach http://x/v1"}
     assert resp.json()["backends"]["local"]["ready"] is True

@@ -27,12 +27,13 @@ def sample(text: str, name: str, **labels: str) -> float:
     raise AssertionError(f"no sample {name}{labels} in\n{text}")
 
 
-async def test_metrics_count_requests_tokens_and_cost(sqlite_url: str) -> None:
+async def test_metrics_count_requests_tokens_and_cost(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CROSSROADS_MASTER_KEY", MASTER)
     async with running(metered_settings(sqlite_url), usage_backends()) as (app, gateway):
         await client_for(app).chat.completions.create(model="gpt-3.5-turbo-0613", messages=HELLO)
         await gateway.stages[0].writer.aclose()  # flush, so the row is observed
         async with raw_http(app) as http:
-            response = await http.get("/metrics")
+            response = await http.get("/metrics", headers={"authorization": f"Bearer {MASTER}"})
         gateway.stages[0].writer.start()
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     text, model = response.text, {"backend": "openai", "model": "gpt-3.5-turbo-0613"}

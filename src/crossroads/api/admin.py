@@ -1,16 +1,16 @@
 """Admin endpoints (keys, audit), guarded by the master key from the environment.
 
 GET    /admin/keys             the keys (never their plaintext or hash)
-POST   /admin/keys             {"name", "budget", "period", "rpm", "tpm", "models"} -> the key, shown once
+POST   /admin/keys             {"name", "budget", "period", "rpm", "tpm", "models", "expires_at"} -> the key, shown once
 DELETE /admin/keys/{key}       revoke by id or name
+POST   /admin/keys/{key}/rotate  {"grace_seconds": 86400} -> the new key, shown once; the old one expires then
 GET    /admin/audit/verify     check the hash chain
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
-import os
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +20,9 @@ from starlette.responses import Response
 
 from crossroads.api.body import parse_json, read_body
 from crossroads.api.deps import RawRoute, gateway
+from crossroads.api.master import require_master
 from crossroads.api.responses import json_response
-from crossroads.errors import AuthenticationFailed, InvalidRequest, NotFound, PermissionDenied
+from crossroads.errors import InvalidRequest, NotFound
 
 if TYPE_CHECKING:
     from crossroads.metering.stage import MeteringStage
@@ -32,20 +33,13 @@ ADMIN_BODY_BYTES = 65536
 
 def _admin(request: Request) -> MeteringStage:
     """The metering stage, once the request proved it holds the master key."""
-    from crossroads.metering.auth import presented_key
     from crossroads.metering.stage import find
 
     gw = gateway(request)
     stage = find(gw)
     if stage is None:
         raise NotFound("Admin endpoints need metering: set metering.enabled: true in crossroads.yaml.")
-    env = gw.settings.metering.master_key_env
-    master = os.environ.get(env)
-    if not master:
-        raise PermissionDenied(f"The admin API is off: set {env} in the gateway's environment to enable it.")
-    given = presented_key(request.headers)
-    if not given or not hmac.compare_digest(given.encode(), master.encode()):
-        raise AuthenticationFailed("Admin endpoints need the master key: 'Authorization: Bearer <master key>'.")
+    require_master(request, gw.settings, "The admin API")
     return stage
 
 
@@ -79,6 +73,20 @@ async def revoke_key(request: Request, key: str) -> Response:
     return json_response(record.public())
 
 
+@router.post("/admin/keys/{key}/rotate", tags=["admin"])
+async def rotate_key(request: Request, key: str) -> Response:
+    from crossroads.metering.keys import rotate_key
+
+    stage = _admin(request)
+    data = parse_json(await read_body(request, ADMIN_BODY_BYTES) or b"{}")
+    grace = data.get("grace_seconds", 86400) if isinstance(data, dict) else None
+    if not isinstance(grace, int) or isinstance(grace, bool) or grace < 0:
+        raise InvalidRequest("grace_seconds must be a non-negative whole number of seconds.", param="grace_seconds")
+    old, new, plaintext = await asyncio.to_thread(rotate_key, stage.engine, key, timedelta(seconds=grace))
+    await stage.keys.reread()
+    return json_response({**new.public(), "key": plaintext, "replaces": old.public()}, status=201)
+
+
 @router.get("/admin/audit/verify", tags=["admin"])
 async def verify_audit(request: Request) -> Response:
     from crossroads.metering.audit_verify import verify
@@ -106,7 +114,20 @@ def _key_spec(data: Any) -> dict[str, Any]:
     if models is not None and (not isinstance(models, list) or not all(isinstance(m, str) for m in models)):
         raise InvalidRequest("models must be a list of model names.", param="models")
     spec["models"] = models
+    if data.get("expires_at") is not None:
+        spec["expires_at"] = _when(data["expires_at"])
     return spec
+
+
+def _when(value: Any) -> datetime:
+    """An ISO 8601 time as naive UTC (a time without an offset is taken as UTC)."""
+    try:
+        when = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        when = None
+    if when is None:
+        raise InvalidRequest('expires_at must be an ISO 8601 time, e.g. "2027-01-31T00:00:00Z".', param="expires_at")
+    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
 
 
 def _amount(value: Any) -> Decimal:

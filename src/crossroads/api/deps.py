@@ -34,6 +34,11 @@ class RawRoute(APIRoute):
         return handler
 
 
+def client_address(request: Request) -> str | None:
+    """The peer's address (behind a proxy, uvicorn's --proxy-headers / --forwarded-allow-ips set it)."""
+    return request.client.host if request.client is not None else None
+
+
 def gateway(request: Request) -> Gateway:
     gw: Gateway = request.app.state.gateway
     return gw

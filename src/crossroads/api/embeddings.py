@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from crossroads.api.deps import RawRoute, checked_body, gateway
+from crossroads.api.deps import RawRoute, checked_body, client_address, gateway
 from crossroads.api.responses import json_response
 from crossroads.api.schemas import EmbeddingRequest
 from crossroads.backends import Endpoint
@@ -19,5 +19,5 @@ async def embeddings(request: Request) -> Response:
     """Create embeddings for a string or a list of strings."""
     body = await checked_body(request, EmbeddingRequest)
     gw = gateway(request)
-    call = gw.new_call(Endpoint.EMBEDDINGS, body, request.headers)
+    call = gw.new_call(Endpoint.EMBEDDINGS, body, request.headers, client_address(request))
     return json_response(await gw.run(call), headers=call.response_headers)

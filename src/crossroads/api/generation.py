@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from crossroads.api.deps import RawRoute, checked_body, gateway
+from crossroads.api.deps import RawRoute, checked_body, client_address, gateway
 from crossroads.api.responses import json_response, sse_response
 from crossroads.api.schemas import ChatCompletionRequest, CompletionRequest
 from crossroads.backends import Endpoint
@@ -18,7 +18,7 @@ router = APIRouter(route_class=RawRoute)
 async def _generate(request: Request, endpoint: Endpoint, schema: type[BaseModel]) -> Response:
     body = await checked_body(request, schema)
     gw = gateway(request)
-    call = gw.new_call(endpoint, body, request.headers)
+    call = gw.new_call(endpoint, body, request.headers, client_address(request))
     if call.stream:
         chunks = await gw.run_stream(call)
         return sse_response(chunks, headers=call.response_headers)

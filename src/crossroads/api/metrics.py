@@ -1,4 +1,8 @@
-"""GET /metrics: Prometheus text format (requests, tokens, cost, latency, privacy actions, rejections)."""
+"""GET /metrics: Prometheus text format (requests, tokens, cost, latency, privacy actions, rejections).
+
+Behind the master key (Prometheus: ``authorization: {credentials_file: …}``), unless ``server.ops_access:
+open``: the series name keys, models, backends and what they cost.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from crossroads.api.deps import RawRoute, gateway
+from crossroads.api.master import require_ops
 from crossroads.errors import NotFound
 
 router = APIRouter(route_class=RawRoute)
@@ -17,8 +22,10 @@ router = APIRouter(route_class=RawRoute)
 async def metrics(request: Request) -> Response:
     from crossroads.metering.stage import find
 
-    stage = find(gateway(request))
+    gw = gateway(request)
+    stage = find(gw)
     if stage is None:
         raise NotFound("Metrics come from metering: set metering.enabled: true in crossroads.yaml.")
+    require_ops(request, gw.settings, "/metrics")
     stage.metrics.ledger_queue.set(stage.writer.queue.qsize())
     return Response(stage.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -1,24 +1,44 @@
-"""GET /v1/models and /v1/models/{id}."""
+"""GET /v1/models and /v1/models/{id}: once keys are in use, only what the calling key may use
+(another model is 404, as if it did not exist), and a request without a valid key is 401."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from crossroads.api.deps import RawRoute, gateway
+from crossroads.api.deps import RawRoute, client_address, gateway
 from crossroads.api.responses import json_response
+from crossroads.errors import ModelNotFound
 
 router = APIRouter(route_class=RawRoute)
 
 
+async def _caller(request: Request) -> Any:
+    """The calling key, or None while the gateway is open (no metering, or no key created yet)."""
+    from crossroads.metering.stage import find
+
+    stage = find(gateway(request))
+    if stage is None or not stage.keys.active:
+        return None
+    return await stage.authenticate(request.headers, client_address(request))
+
+
 @router.get("/v1/models", tags=["openai"])
 async def list_models(request: Request) -> Response:
-    """Every public model name this gateway serves."""
-    return json_response({"object": "list", "data": gateway(request).models()})
+    """The public model names this gateway serves to the calling key."""
+    key = await _caller(request)
+    cards = [card for card in gateway(request).models() if key is None or key.allows(card["id"])]
+    return json_response({"object": "list", "data": cards})
 
 
 @router.get("/v1/models/{model_id:path}", tags=["openai"])
 async def retrieve_model(request: Request, model_id: str) -> Response:
     """One model (an alias resolves to its model)."""
-    return json_response(gateway(request).model_card(model_id))
+    key = await _caller(request)
+    card = gateway(request).model_card(model_id)
+    if key is not None and not key.allows(card["id"]):
+        raise ModelNotFound(f"The model '{model_id}' does not exist.", param="model")
+    return json_response(card)

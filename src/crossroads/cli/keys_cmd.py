@@ -1,9 +1,12 @@
-"""crossroads keys: create (the key is printed once), list, revoke."""
+"""crossroads keys: create (the key is printed once), list, revoke, rotate."""
 
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import click
 from rich.console import Console
@@ -32,6 +35,18 @@ def _money(_ctx: click.Context, _param: click.Parameter, value: str | None) -> D
     return amount
 
 
+UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -> timedelta | None:
+    if value is None:
+        return None
+    found = re.fullmatch(r"(\d+)\s*([mhd])", value.strip())
+    if found is None:
+        raise click.BadParameter(f"'{value}' is not a duration — write e.g. 90m, 12h or 30d")
+    return timedelta(**{UNITS[found[2]]: int(found[1])})
+
+
 @keys.command("create", context_settings=CONTEXT)
 @click.option("--name", required=True, help="Who the key is for, e.g. team-a.")
 @click.option("--budget", callback=_money, help="USD per period; requests beyond it get 429 insufficient_quota.")
@@ -39,6 +54,7 @@ def _money(_ctx: click.Context, _param: click.Parameter, value: str | None) -> D
 @click.option("--rpm", type=click.IntRange(min=1), help="Requests per minute.")
 @click.option("--tpm", type=click.IntRange(min=1), help="Tokens per minute (prompt + completion).")
 @click.option("--models", help="Comma-separated public model names the key may use (default: all).")
+@click.option("--expires-in", callback=_duration, help="The key stops working after this long, e.g. 90d or 12h.")
 @database_option
 def create(
     name: str,
@@ -47,15 +63,18 @@ def create(
     rpm: int | None,
     tpm: int | None,
     models: str | None,
+    expires_in: timedelta | None,
     config_path: str | None,
     database: str | None,
 ) -> None:
     """Create a key. It is printed once; only its hash is stored."""
-    from crossroads.metering.keys import create_key
+    from crossroads.metering.keys import create_key, utcnow
 
     allowed = [m.strip() for m in models.split(",") if m.strip()] if models else None
     engine = open_engine(config_path, database)
-    key, plaintext = create_key(engine, name, budget=budget, period=period, rpm=rpm, tpm=tpm, models=allowed)
+    expires_at: datetime | None = utcnow() + expires_in if expires_in is not None else None
+    limits: dict[str, Any] = {"budget": budget, "period": period, "rpm": rpm, "tpm": tpm, "models": allowed}
+    key, plaintext = create_key(engine, name, **limits, expires_at=expires_at)
     click.echo(f"Created key {key.id} ({key.name}): {_limits(key.public())}\n")
     click.echo(f"    {plaintext}\n")
     click.echo("Keep it now: it is not shown again (crossroads stores only its hash).")
@@ -96,7 +115,8 @@ def list_cmd(include_revoked: bool, as_json: bool, config_path: str | None, data
 @click.argument("key")
 @database_option
 def revoke(key: str, config_path: str | None, database: str | None) -> None:
-    """Revoke KEY (its id or name); running gateways refuse it within metering.key_refresh_seconds."""
+    """Revoke KEY (its id or name); running gateways on PostgreSQL refuse it at once, on SQLite within
+    metering.key_refresh_seconds."""
     from crossroads.errors import NotFound
     from crossroads.metering.keys import revoke_key
 
@@ -106,6 +126,28 @@ def revoke(key: str, config_path: str | None, database: str | None) -> None:
     except NotFound as exc:
         fail(exc.message)
     click.echo(f"Revoked key {record.id} ({record.name}).")
+
+
+@keys.command("rotate", context_settings=CONTEXT)
+@click.argument("key")
+@click.option(
+    "--grace", callback=_duration, default="24h", show_default=True, help="How long the old key keeps working."
+)
+@database_option
+def rotate(key: str, grace: timedelta, config_path: str | None, database: str | None) -> None:
+    """Replace KEY (its id or name) with a new key of the same limits; the old one expires after --grace."""
+    from crossroads.errors import NotFound
+    from crossroads.metering.keys import rotate_key
+
+    engine = open_engine(config_path, database)
+    try:
+        old, new, plaintext = rotate_key(engine, key, grace)
+    except NotFound as exc:
+        fail(exc.message)
+    until = f"{old.expires_at:%Y-%m-%d %H:%M} UTC"
+    click.echo(f"Created key {new.id} ({new.name}) to replace {old.id}, which expires at {until}.\n")
+    click.echo(f"    {plaintext}\n")
+    click.echo("Keep it now: it is not shown again. Move clients to it before the old key expires.")
 
 
 def _limits(key: dict[str, object]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import urllib.error
 import urllib.request
 from typing import Any
@@ -35,7 +36,7 @@ def list_models(config_path: str | None, as_json: bool, no_check: bool, url: str
     settings = settings_or_exit(config_path)
     ready: dict[str, Any] = {}
     if url:
-        ready = {**_remote(url), "live": True}
+        ready = {**_remote(url, settings.metering.master_key_env), "live": True}
     elif not no_check:
         ready = asyncio.run(_readiness(settings))
     rows = [row for name in settings.models for row in _rows(settings, name, ready)]
@@ -71,14 +72,22 @@ async def _readiness(settings: Settings) -> dict[str, Any]:
         await gateway.aclose()
 
 
-def _remote(url: str) -> dict[str, Any]:
+def _remote(url: str, master_key_env: str) -> dict[str, Any]:
+    """/ready with its details: they need the master key (from the same variable the gateway reads)."""
+    master = os.environ.get(master_key_env)
+    headers = {"authorization": f"Bearer {master}"} if master else {}
+    request = urllib.request.Request(url.rstrip("/") + "/ready", headers=headers)
     try:
-        with urllib.request.urlopen(url.rstrip("/") + "/ready", timeout=10) as resp:
+        with urllib.request.urlopen(request, timeout=10) as resp:
             data: dict[str, Any] = json.loads(resp.read())
     except urllib.error.HTTPError as exc:  # 503 still carries the body
         data = json.loads(exc.read())
     except (urllib.error.URLError, OSError) as exc:
         raise click.ClickException(f"cannot read {url}/ready ({exc})") from None
+    if "backends" not in data:
+        raise click.ClickException(
+            f"{url}/ready shows its details only to the master key: set {master_key_env} to it and try again."
+        )
     return data
 
 

@@ -1,8 +1,14 @@
-"""Which key a request carries: an in-memory map of key hashes, re-read from the store periodically.
+"""Which key a request carries: an in-memory map of key hashes, re-read from the store.
 
 No key in the store means the gateway is open (no key needed); once a key was created, every request
 needs a valid one (revoking the last key does not open the gateway again). An unknown key triggers one
 early re-read (at most once a second), so a key created a moment ago works at once.
+
+Re-reads happen every ``key_refresh_seconds`` and, on PostgreSQL, at once when any gateway or the CLI
+changes a key (``key_watch``). A re-read that fails keeps the known keys — but only for
+``key_reread_failures`` failures in a row: after that every key is refused (503) until the store
+answers again, so a revoked key cannot live on in a replica cut off from the store (fail closed).
+A key past its ``expires_at`` is refused like a revoked one.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ import time
 from collections.abc import Mapping
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from crossroads.errors import AuthenticationFailed
-from crossroads.metering.keys import KeyRecord, active_keys, hash_key
+from crossroads.errors import AuthenticationFailed, ServiceUnavailable
+from crossroads.metering import key_watch
+from crossroads.metering.keys import KeyRecord, active_keys, hash_key, utcnow
 
 log = logging.getLogger("crossroads.metering")
 MIN_REREAD_S = 1.0
@@ -32,13 +40,19 @@ def presented_key(headers: Mapping[str, str]) -> str | None:
 
 
 class KeyCache:
-    def __init__(self, engine: Engine, refresh_s: float) -> None:
+    def __init__(
+        self, engine: Engine, refresh_s: float, *, max_failures: int = 3, database_url: str | None = None
+    ) -> None:
         self.engine = engine
         self.refresh_s = refresh_s
+        self.max_failures = max_failures
+        self.database_url = database_url
         self.keys: dict[str, KeyRecord] = {}
         self.required = False  # True once any key exists (revoked ones included)
+        self.failures = 0  # failed re-reads in a row
         self._read_at = 0.0
-        self._task: asyncio.Task[None] | None = None
+        self._started = self._applied = 0  # re-read tickets: an older read never overwrites a newer one
+        self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def active(self) -> bool:
@@ -46,27 +60,49 @@ class KeyCache:
 
     async def start(self) -> None:
         await self.reread()
-        self._task = asyncio.create_task(self._refresh_forever(), name="crossroads-keys")
+        self._tasks.append(asyncio.create_task(self._refresh_forever(), name="crossroads-keys"))
+        if self.database_url is not None and key_watch.listens(self.database_url):
+            watch = key_watch.listen(self.database_url, self.refresh)
+            self._tasks.append(asyncio.create_task(watch, name="crossroads-key-watch"))
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
+        self._tasks.clear()
 
     async def reread(self) -> None:
         self._read_at = time.monotonic()
-        self.keys, self.required = await asyncio.to_thread(active_keys, self.engine)
+        self._started += 1
+        ticket = self._started
+        keys, required = await asyncio.to_thread(active_keys, self.engine)
+        if ticket > self._applied:
+            self._applied, self.keys, self.required = ticket, keys, required
+
+    async def refresh(self) -> None:
+        """Re-read; a failure is logged and counted, never raised."""
+        try:
+            await self.reread()
+        except (SQLAlchemyError, OSError):
+            self.failures += 1
+            log.exception("could not re-read API keys (%d failure(s) in a row)", self.failures)
+        else:
+            self.failures = 0
 
     async def _refresh_forever(self) -> None:
         while True:
             await asyncio.sleep(self.refresh_s)
-            try:
-                await self.reread()
-            except Exception:
-                log.exception("could not re-read API keys; keeping the %d known ones", len(self.keys))
+            await self.refresh()
 
     async def authenticate(self, headers: Mapping[str, str]) -> KeyRecord:
+        if self.failures >= self.max_failures:
+            raise ServiceUnavailable(
+                f"API keys cannot be checked: the key store failed {self.failures} re-reads in a row. "
+                "Requests are refused until it answers again.",
+                code="keys_unavailable",
+            )
         token = presented_key(headers)
         if not token:
             raise AuthenticationFailed(
@@ -76,10 +112,15 @@ class KeyCache:
         digest = hash_key(token)
         key = self.keys.get(digest)
         if key is None and time.monotonic() - self._read_at > MIN_REREAD_S:
-            await self.reread()
+            await self.refresh()
             key = self.keys.get(digest)
         if key is None:
             raise AuthenticationFailed(f"Incorrect API key provided: {_masked(token)}. It is unknown or revoked.")
+        if key.expired(utcnow()):
+            raise AuthenticationFailed(
+                f"The API key {_masked(token)} expired at {key.expires_at:%Y-%m-%d %H:%M} UTC — use its replacement "
+                "(see `crossroads keys rotate`)."
+            )
         return key
 
 

@@ -52,7 +52,13 @@ def metering_stage(config: MeteringConfig, settings: Any, engine: Engine | None 
     metrics = Metrics()
     writer = LedgerWriter(engine, config.ledger, lambda p: build_rows(p, pricer, sealer), metrics.observe)
     runtime = Runtime(config, engine, limiter)
-    return MeteringStage(KeyCache(engine, config.key_refresh_seconds), admission, writer, metrics, runtime)
+    keys = KeyCache(
+        engine,
+        config.key_refresh_seconds,
+        max_failures=config.key_reread_failures,
+        database_url=engine.url.render_as_string(hide_password=False),
+    )
+    return MeteringStage(keys, admission, writer, metrics, runtime)
 
 
 def ensure_schema(engine: Engine, migrate: bool) -> str | None:

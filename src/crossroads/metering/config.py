@@ -49,7 +49,15 @@ class MeteringConfig(Strict):
     redis_url: str | None = Field(None, description="redis://host:6379/0 — share rate limits across replicas")
     redis_prefix: str = "crossroads"
     master_key_env: str = Field("CROSSROADS_MASTER_KEY", description="variable holding the admin master key")
-    key_refresh_seconds: float = Field(5.0, gt=0, description="how often keys are re-read (revocations, new keys)")
+    key_refresh_seconds: float = Field(
+        5.0, gt=0, description="how often keys are re-read (PostgreSQL also tells every gateway of a change at once)"
+    )
+    key_reread_failures: int = Field(
+        3, ge=1, description="failed key re-reads in a row after which every request is refused (503) until one works"
+    )
+    unauthenticated_per_minute: int = Field(
+        30, ge=1, description="requests without a valid key one client address may make per minute (then 429)"
+    )
     completion_estimate: int = Field(
         1024, ge=1, description="completion tokens assumed for a request without max_tokens (budgets, tpm)"
     )

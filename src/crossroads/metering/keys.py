@@ -1,7 +1,11 @@
-"""API keys: created once (the plaintext is shown once), stored as a sha256 hash, listed, revoked.
+"""API keys: created once (the plaintext is shown once), stored as a sha256 hash, listed, revoked,
+rotated.
 
-Every create and revoke is an admin event in the audit chain. Keys carry their limits: a budget in
-USD per period, requests and tokens per minute, and the models they may use.
+Every create, revoke and rotate is an admin event in the audit chain, and is announced to running
+gateways in the same transaction (``key_watch.announce``). Keys carry their limits: a budget in USD
+per period, requests and tokens per minute, the models they may use, and when they expire. Rotating
+a key makes a new one with the same limits and lets the old one expire after a grace period, so
+clients move over without downtime.
 """
 
 from __future__ import annotations
@@ -9,15 +13,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from crossroads.errors import NotFound
-from crossroads.metering import audit
+from crossroads.metering import audit, key_watch
 from crossroads.store.models import ApiKey
 
 PREFIX = "sk-cr-"
@@ -36,9 +40,13 @@ class KeyRecord:
     models: frozenset[str] | None = None
     created_at: datetime | None = None
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None
 
     def allows(self, model: str) -> bool:
         return self.models is None or model in self.models
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
 
     def public(self) -> dict[str, Any]:
         """What `keys list` and the admin API show (never the hash)."""
@@ -53,6 +61,7 @@ class KeyRecord:
             "models": sorted(self.models) if self.models is not None else None,
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
         }
 
 
@@ -83,6 +92,7 @@ def record(row: Mapping[str, Any]) -> KeyRecord:
         models=models,
         created_at=row["created_at"],
         revoked_at=row.get("revoked_at"),
+        expires_at=row.get("expires_at"),
     )
 
 
@@ -95,10 +105,26 @@ def create_key(
     rpm: int | None = None,
     tpm: int | None = None,
     models: list[str] | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[KeyRecord, str]:
     """A new key; returns its record and the plaintext, which is not stored anywhere."""
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+    with engine.begin() as conn:
+        return _insert(conn, name, budget, period, rpm, tpm, models, expires_at, "key.create")
+
+
+def _insert(
+    conn: Connection,
+    name: str,
+    budget: Decimal | None,
+    period: str,
+    rpm: int | None,
+    tpm: int | None,
+    models: list[str] | frozenset[str] | None,
+    expires_at: datetime | None,
+    event: str,
+) -> tuple[KeyRecord, str]:
     plaintext = PREFIX + secrets.token_urlsafe(32)
     key_id = "key_" + secrets.token_hex(8)
     values: dict[str, Any] = {
@@ -112,11 +138,12 @@ def create_key(
         "tpm": tpm,
         "models": sorted(set(models)) if models else None,
         "created_at": utcnow(),
+        "expires_at": expires_at,
     }
     detail = {k: audit.canonical(v) for k, v in values.items() if k != "key_hash"}
-    with engine.begin() as conn:
-        conn.execute(insert(ApiKey), values)
-        audit.append(conn, [_event("key.create", key_id, detail)])
+    conn.execute(insert(ApiKey), values)
+    audit.append(conn, [_event(event, key_id, detail)])
+    key_watch.announce(conn)
     return record(values), plaintext
 
 
@@ -141,15 +168,40 @@ def active_keys(engine: Engine) -> tuple[dict[str, KeyRecord], bool]:
 def revoke_key(engine: Engine, id_or_name: str) -> KeyRecord:
     """Revoke one active key by id or name; raises NotFound (naming the fix) when there is none."""
     with engine.begin() as conn:
-        query = select(ApiKey).where(or_(ApiKey.id == id_or_name, ApiKey.name == id_or_name))
-        rows = list(conn.execute(query.where(ApiKey.revoked_at.is_(None))))
-        if len(rows) != 1:
-            raise NotFound(_not_one(id_or_name, len(rows)))
+        row = _one_active(conn, id_or_name)
         when = utcnow()
-        conn.execute(update(ApiKey).where(ApiKey.id == rows[0].id).values(revoked_at=when))
-        detail = {"id": rows[0].id, "name": rows[0].name, "revoked_at": when.isoformat()}
-        audit.append(conn, [_event("key.revoke", rows[0].id, detail)])
-    return record({**rows[0]._mapping, "revoked_at": when})
+        conn.execute(update(ApiKey).where(ApiKey.id == row.id).values(revoked_at=when))
+        detail = {"id": row.id, "name": row.name, "revoked_at": when.isoformat()}
+        audit.append(conn, [_event("key.revoke", row.id, detail)])
+        key_watch.announce(conn)
+    return record({**row._mapping, "revoked_at": when})
+
+
+def rotate_key(engine: Engine, id_or_name: str, grace: timedelta) -> tuple[KeyRecord, KeyRecord, str]:
+    """A new key with the old one's name and limits; the old one expires after ``grace`` (or sooner,
+    if it was to expire sooner). Returns (old, new, the new plaintext)."""
+    with engine.begin() as conn:
+        old = record(_one_active(conn, id_or_name)._mapping)
+        until = utcnow() + grace
+        if old.expires_at is None or old.expires_at > until:
+            conn.execute(update(ApiKey).where(ApiKey.id == old.id).values(expires_at=until))
+            old = replace(old, expires_at=until)
+        detail = {"id": old.id, "name": old.name, "expires_at": audit.canonical(old.expires_at)}
+        audit.append(conn, [_event("key.expire", old.id, detail)])
+        limits = (old.budget, old.period, old.rpm, old.tpm, old.models)
+        new, plaintext = _insert(conn, old.name, *limits, None, "key.rotate")
+    return old, new, plaintext
+
+
+def _one_active(conn: Connection, id_or_name: str) -> Any:
+    """The one key, by id or name, that is neither revoked nor expired."""
+    now = utcnow()
+    query = select(ApiKey).where(or_(ApiKey.id == id_or_name, ApiKey.name == id_or_name))
+    query = query.where(ApiKey.revoked_at.is_(None), or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now))
+    rows = list(conn.execute(query))
+    if len(rows) != 1:
+        raise NotFound(_not_one(id_or_name, len(rows)))
+    return rows[0]
 
 
 def _not_one(id_or_name: str, count: int) -> str:

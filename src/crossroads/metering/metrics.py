@@ -28,6 +28,12 @@ class Metrics:
         )
         self.privacy = Counter("crossroads_privacy_actions", "Privacy guard actions", ["action"], registry=r)
         self.rejections = Counter("crossroads_rejections", "Requests refused by metering", ["reason"], registry=r)
+        self.unauthenticated = Counter(
+            "crossroads_unauthenticated_requests",
+            "Requests without a valid key (not in the ledger)",
+            ["answer"],
+            registry=r,
+        )
         self.ledger_queue = Gauge("crossroads_ledger_queue_rows", "Ledger rows waiting to be written", registry=r)
         self.ledger_rows = Counter("crossroads_ledger_rows_written", "Ledger rows written", registry=r)
 

@@ -1,7 +1,8 @@
 """The metering stage (outermost): who is calling, may they, and what did it cost.
 
-Before the call: the key (401/403), rate limits (429 + Retry-After) and the budget reservation
-(429 insufficient_quota) — all skipped while no key exists. After it: a ``Pending`` for the ledger
+Before the call: the key (401/403; a request without a valid key is counted, not recorded), rate
+limits (429 + Retry-After) and the budget reservation (429 insufficient_quota) — all skipped while no
+key exists. After it: a ``Pending`` for the ledger
 writer. Streams get ``stream_options.include_usage`` so the upstream reports usage; the extra usage
 chunk is removed again when the client did not ask for it. Nothing here waits on the database except
 a budget reservation.
@@ -11,16 +12,17 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from crossroads.backends.base import Body
-from crossroads.errors import CrossroadsError
+from crossroads.errors import AuthenticationFailed, CrossroadsError
 from crossroads.metering.admission import Admission, Ticket, capped
 from crossroads.metering.auth import KeyCache
 from crossroads.metering.keys import KeyRecord, utcnow
 from crossroads.metering.ledger import LedgerWriter, Pending
 from crossroads.metering.metrics import Metrics
+from crossroads.metering.strangers import Strangers
 from crossroads.metering.streams import UsageStream, as_error
 from crossroads.pipeline import Call, Next, NextStream, PassThrough
 
@@ -31,6 +33,7 @@ SHADOW_ACCOUNT = KeyRecord(id="shadow", name="shadow", prefix="")  # the ledger'
 class MeteringStage(PassThrough):
     def __init__(self, keys: KeyCache, admission: Admission, writer: LedgerWriter, metrics: Metrics, lifecycle: Any):
         self.keys = keys
+        self.strangers = Strangers(lifecycle.config.unauthenticated_per_minute)
         self.admission = admission
         self.writer = writer
         self.metrics = metrics
@@ -47,9 +50,9 @@ class MeteringStage(PassThrough):
     async def _admit(self, call: Call) -> Ticket | None:
         if not self.keys.active:
             return OPEN
+        key = await self.authenticate(call.headers, call.client)
+        call.key = key
         try:
-            key = await self.keys.authenticate(call.headers)
-            call.key = key
             ticket = await self.admission.admit(call, key)
         except CrossroadsError as exc:
             self.metrics.rejections.labels(exc.code or exc.type).inc()
@@ -57,6 +60,15 @@ class MeteringStage(PassThrough):
             raise
         call.body = capped(call.body, ticket.cap)
         return ticket
+
+    async def authenticate(self, headers: Mapping[str, str], client: str | None) -> KeyRecord:
+        """The caller's key; a request without a valid one is only counted (``strangers``), not recorded."""
+        try:
+            return await self.keys.authenticate(headers)
+        except AuthenticationFailed as exc:
+            answer = await self.strangers.refused(client, exc)
+            self.metrics.unauthenticated.labels(answer.code or answer.type).inc()
+            raise answer from None
 
     async def send(self, call: Call, next: Next) -> Body:
         ticket = await self._admit(call)

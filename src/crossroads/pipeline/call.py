@@ -25,6 +25,7 @@ class Call:
     headers           the client's request headers, lower-case names
     stream            the client asked for server-sent events
     key               the authenticated API key, when keys are in use (set by the metering stage)
+    client            the client's address (limits requests without a valid key)
     local_only        only self-hosted (``location: local``) backends may serve this call (privacy guard);
                       every later stage and the dispatcher must obey it — fail closed
     response_headers  headers to add to the client's response (``x-crossroads-*``)
@@ -37,6 +38,7 @@ class Call:
     headers: Mapping[str, str] = field(default_factory=dict)
     stream: bool = False
     key: Any = None
+    client: str | None = None
     local_only: bool = False
     request_id: str = field(default_factory=new_request_id)
     started: float = field(default_factory=time.perf_counter)
