@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from crossroads.config_base import Strict
 from crossroads.errors import ConfigError
@@ -27,6 +27,7 @@ from crossroads.routing.config import (
     cross_check,
     group_backend,
 )
+from crossroads.urls import header_problem, url_problem
 
 CONFIG_ENV = "CROSSROADS_CONFIG"
 
@@ -45,13 +46,32 @@ class OpenAICompatBackend(Strict):
     flavor: Literal["openai", "azure"] = "openai"
     api_key_env: str | None = Field(None, description="environment variable holding the API key")
     api_version: str | None = Field(None, description="Azure OpenAI api-version query parameter")
-    headers: dict[str, str] = Field(default_factory=dict, description="extra headers sent upstream")
+    headers: dict[str, str] = Field(default_factory=dict, description="extra headers sent upstream (no secrets)")
+    headers_env: dict[str, str] = Field(
+        default_factory=dict, description="extra headers whose values come from environment variables: {header: VAR}"
+    )
     location: Literal["local", "hosted"] = "hosted"
     timeout: Timeouts = Timeouts()
     max_connections: int = Field(100, ge=1)
     keepalive_seconds: float = Field(
         4.0, gt=0, description="close idle upstream connections sooner than the upstream does (uvicorn: 5 s)"
     )
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_credentials(cls, url: str) -> str:
+        problem = url_problem(url)
+        if problem:
+            raise ValueError(f"base_url {problem}")
+        return url
+
+    @field_validator("headers")
+    @classmethod
+    def _no_secret_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        problems = [p for p in map(header_problem, headers) if p]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return headers
 
     @model_validator(mode="after")
     def _azure_needs_version(self) -> OpenAICompatBackend:

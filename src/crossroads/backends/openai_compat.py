@@ -22,6 +22,7 @@ from crossroads.backends.spec import StreamFiller, fill_answer
 from crossroads.backends.upstream_errors import from_response, stream_error
 from crossroads.config import OpenAICompatBackend as Config
 from crossroads.errors import BadGateway, GatewayTimeout, ServiceUnavailable
+from crossroads.urls import safe_url, scrub
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,8 @@ class OpenAICompatBackend:
 
     async def start(self) -> None:
         cfg = self.config
-        self._headers = {"Content-Type": "application/json", **cfg.headers}
+        from_env = {name: os.environ[var] for name, var in cfg.headers_env.items() if var in os.environ}
+        self._headers = {"Content-Type": "application/json", **cfg.headers, **from_env}
         key = os.environ.get(cfg.api_key_env) if cfg.api_key_env else None
         if key:
             self._headers.update(self.flavor.auth(key))
@@ -115,12 +117,16 @@ class OpenAICompatBackend:
             timeout = aiohttp.ClientTimeout(total=min(3.0, self.config.timeout.total))
             async with self._session.get(self.flavor.probe(self.config), headers=self._headers, timeout=timeout) as r:
                 if r.status in (401, 403):
-                    return f"{self.config.base_url} rejected the key (HTTP {r.status}); check {self.config.api_key_env}"
-                return None if r.status < 500 else f"{self.config.base_url} answered HTTP {r.status}"
+                    return f"{self._where} rejected the key (HTTP {r.status}); check {self.config.api_key_env}"
+                return None if r.status < 500 else f"{self._where} answered HTTP {r.status}"
         except aiohttp.ClientConnectorError as exc:
-            return f"cannot reach {self.config.base_url} ({exc.os_error.strerror or exc.os_error})"
+            return f"cannot reach {self._where} ({exc.os_error.strerror or exc.os_error})"
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            return f"cannot reach {self.config.base_url} ({exc.__class__.__name__}: {exc})"
+            return scrub(f"cannot reach {self._where} ({exc.__class__.__name__}: {exc})")
+
+    @property
+    def _where(self) -> str:
+        return safe_url(self.config.base_url)
 
     async def send(self, endpoint: Endpoint, body: Body) -> Body:
         url = self.flavor.url(self.config, endpoint, body)
@@ -158,7 +164,7 @@ class OpenAICompatBackend:
         )
 
     def _unreachable(self, exc: aiohttp.ClientError) -> BadGateway:
-        return BadGateway(f"Backend '{self.name}' failed: {exc.__class__.__name__}: {exc}".rstrip(": "))
+        return BadGateway(scrub(f"Backend '{self.name}' failed: {exc.__class__.__name__}: {exc}".rstrip(": ")))
 
 
 async def _sse_events(name: str, resp: aiohttp.ClientResponse) -> AsyncIterator[Body]:

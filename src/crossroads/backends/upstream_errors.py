@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from crossroads.errors import BadGateway, CrossroadsError, UpstreamStatusError
+from crossroads.urls import scrub
 
 log = logging.getLogger("crossroads.backends")
 CREDENTIALS = (401, 403)
@@ -36,7 +37,7 @@ def from_response(name: str, status: int, raw: bytes, headers: Mapping[str, str]
     fields = _error_fields(raw)
     message = str(fields.get("message") or f"HTTP {status}")
     if status >= 500:
-        return BadGateway(f"Backend '{name}' returned HTTP {status}: {message}")
+        return BadGateway(scrub(f"Backend '{name}' returned HTTP {status}: {message}"))
     if status in CREDENTIALS:
         log.error("backend %s refused the gateway's credentials: HTTP %d %s", name, status, message)
         return BadGateway(
