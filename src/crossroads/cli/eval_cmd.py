@@ -126,7 +126,7 @@ def run(suite: str | None, models: str | None, config_path: str | None, **opts: 
     from crossroads.lab.eval.pricing import catalog_prices
     from crossroads.lab.eval.render import print_run
     from crossroads.lab.eval.session import evaluate
-    from crossroads.lab.eval.store import runs_dir
+    from crossroads.lab.eval.store import run_file, runs_dir
 
     if opts["from_shadow"] is not None:
         _from_shadow(suite, models, config_path, opts)
@@ -154,7 +154,7 @@ def run(suite: str | None, models: str | None, config_path: str | None, **opts: 
     }
     console = _console()
     result = _execute(console, cache, lambda bar: evaluate(settings, loaded, options, tracker=bar, **config))
-    path = result.save(runs_dir(opts["runs_dir"]) / f"{result.run_id}.json")
+    path = result.save(run_file(opts["runs_dir"], result.run_id))
     html = path.with_suffix(".html")
     html.write_text(render_html(result), encoding="utf-8")
     print_run(result, console, cases=opts["show_cases"])
@@ -180,7 +180,7 @@ def _from_shadow(suite: str | None, models: str | None, config_path: str | None,
     from crossroads.lab.eval.render import print_run
     from crossroads.lab.eval.session import check_models
     from crossroads.lab.eval.shadow_source import load_shadow
-    from crossroads.lab.eval.store import runs_dir
+    from crossroads.lab.eval.store import run_file, runs_dir
 
     if suite is not None:
         raise click.UsageError(f"--from-shadow reads recorded requests; drop the suite {suite!r}.")
@@ -207,7 +207,7 @@ def _from_shadow(suite: str | None, models: str | None, config_path: str | None,
         cache,
         lambda bar: shadow_run(settings, loaded, options, cache=cache, concurrency=opts["concurrency"], tracker=bar),
     )
-    path = result.save(runs_dir(opts["runs_dir"]) / f"{result.run_id}.json")
+    path = result.save(run_file(opts["runs_dir"], result.run_id))
     html = path.with_suffix(".html")
     html.write_text(render_html(result), encoding="utf-8")
     print_run(result, console, cases=opts["show_cases"])
@@ -362,7 +362,7 @@ def quant(
     from crossroads.lab.eval.quant import describe, make_variant, tradeoff, variant_settings
     from crossroads.lab.eval.render import print_run
     from crossroads.lab.eval.session import evaluate, suite_path
-    from crossroads.lab.eval.store import runs_dir as folder_of
+    from crossroads.lab.eval.store import run_file
     from crossroads.lab.eval.suite import load_suite
 
     try:
@@ -380,7 +380,7 @@ def quant(
     result = _execute(
         console, cache, lambda bar: evaluate(settings, loaded, options, cache=cache, concurrency=1, tracker=bar)
     )
-    path = result.save(folder_of(runs_dir) / f"{result.run_id}.json")
+    path = result.save(run_file(runs_dir, result.run_id))
     print_run(result, console)
     for line in tradeoff(result, base, other, source, variant).lines():
         console.print(line)

@@ -98,3 +98,18 @@ def test_user_mistakes_get_messages_not_tracebacks(workdir: Path) -> None:
 def test_suites_lists_starters() -> None:
     code, out = invoke("eval", "suites")
     assert code == 0 and "qa " in out and "25 cases" in out
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "/tmp/absolute-run", "..", "a/b\\c"])
+def test_a_suite_name_cannot_write_outside_the_runs_folder(workdir: Path, name: str) -> None:
+    suite = f"name: {json.dumps(name)}\nprompts: ['hello']\ntests:\n  - assert: [{{type: icontains, value: fake}}]\n"
+    (workdir / "named.yaml").write_text(suite)
+    around = workdir.parent.parent  # what ../../ reaches from the runs folder
+    before = set(around.rglob("*"))
+    code, out = invoke("eval", "run", "named.yaml", "--models", "gpt-4o-mini", "--no-similarity")
+    assert code == 0, out
+    new = [p for p in set(around.rglob("*")) - before if p.is_file()]
+    stray = [p for p in new if workdir / "runs" not in p.parents and workdir / "cache" not in p.parents]
+    assert stray == []
+    assert sorted(p.suffix for p in (workdir / "runs").iterdir()) == [".html", ".json"]
+    assert not list(Path("/tmp").glob("absolute-run*"))

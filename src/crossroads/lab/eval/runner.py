@@ -18,6 +18,7 @@ from crossroads.lab.eval.pricing import PriceLookup, no_prices
 from crossroads.lab.eval.result import Answer, CaseResult, Pairwise, RunResult, SuiteInfo
 from crossroads.lab.eval.scoring import add_assertions, add_grades, add_rouge, add_similarity
 from crossroads.lab.eval.stats import compare_pairs
+from crossroads.lab.eval.store import file_name
 from crossroads.lab.eval.suite import Case, Suite
 from crossroads.lab.eval.summarize import pass_pairwise, score_pairwise, summarize
 
@@ -101,7 +102,7 @@ async def run_eval(
 def run_id(suite: Suite) -> str:
     now = datetime.now(UTC)
     salt = hashlib.sha256(f"{suite.sha256}{now.isoformat()}".encode()).hexdigest()[:6]
-    return f"{suite.name}-{now:%Y%m%d-%H%M%S}-{salt}"
+    return f"{file_name(suite.name, 'suite')}-{now:%Y%m%d-%H%M%S}-{salt}"
 
 
 async def _answer_all(

@@ -1,8 +1,14 @@
-"""Where run results live: ``<runs dir>/<run_id>.json`` (+ ``.html``), found again by id, prefix or path."""
+"""Where run results live: ``<runs dir>/<run_id>.json`` (+ ``.html``), found again by id, prefix or path.
+
+A run id comes from a suite's name, which whoever wrote the suite file chose: ``file_name`` keeps only
+safe characters and ``run_file`` checks the result stays inside the runs folder (``../../x`` or an
+absolute name cannot write elsewhere).
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from crossroads.lab.eval.result import RunResult
@@ -13,6 +19,20 @@ RUNS_ENV = "CROSSROADS_EVAL_DIR"
 
 def runs_dir(override: str | Path | None = None) -> Path:
     return Path(override or os.environ.get(RUNS_ENV) or "crossroads-eval")
+
+
+def file_name(name: str, fallback: str = "run") -> str:
+    """``name`` as one safe file name: letters, digits, ``.``, ``_`` and ``-`` only, no leading dot."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-")[:100] or fallback
+
+
+def run_file(directory: str | Path | None, run_id: str) -> Path:
+    """``<runs dir>/<run_id>.json``, refused (EvalError) if it would not be directly inside the folder."""
+    folder = runs_dir(directory).resolve()
+    path = (folder / f"{run_id}.json").resolve()
+    if path.parent != folder:
+        raise EvalError(f"run id {run_id!r} would write outside {folder}", ["rename the suite (letters, digits, -_.)"])
+    return path
 
 
 def find_run(ref: str, directory: str | Path | None = None) -> Path:
