@@ -10,13 +10,21 @@ from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 
 from crossroads import __version__
-from crossroads.api import admin, embeddings, generation, health, metrics, models, openapi
+from crossroads.api import admin, docs, embeddings, generation, health, metrics, models, openapi
 from crossroads.api.responses import handle_crossroads_error, handle_http_error, handle_unexpected
 from crossroads.config import Settings, default_settings
 from crossroads.errors import CrossroadsError
 from crossroads.gateway import Gateway
 
-ROUTERS = (generation.router, embeddings.router, models.router, health.router, metrics.router, admin.router)
+ROUTERS = (
+    generation.router,
+    embeddings.router,
+    models.router,
+    health.router,
+    metrics.router,
+    admin.router,
+    docs.router,
+)
 
 
 def create_app(settings: Settings | None = None, gateway: Gateway | None = None, *, freeze_gc: bool = False) -> FastAPI:
@@ -34,7 +42,8 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None,
         finally:
             await gw.aclose()
 
-    app = FastAPI(title="crossroads", version=__version__, lifespan=lifespan)
+    # /docs from the package's own Swagger UI assets (api/docs.py); no /redoc (it only loads from a CDN)
+    app = FastAPI(title="crossroads", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.gateway = gw
     for router in ROUTERS:
         app.router.routes.extend(router.routes)  # not include_router: its per-request indirection costs ~9 µs

@@ -104,7 +104,7 @@ def test_suites_lists_starters() -> None:
 def test_a_suite_name_cannot_write_outside_the_runs_folder(workdir: Path, name: str) -> None:
     suite = f"name: {json.dumps(name)}\nprompts: ['hello']\ntests:\n  - assert: [{{type: icontains, value: fake}}]\n"
     (workdir / "named.yaml").write_text(suite)
-    around = workdir.parent.parent  # what ../../ reaches from the runs folder
+    around = workdir.parent  # what ../../ reaches from the runs folder (this run's own temp root)
     before = set(around.rglob("*"))
     code, out = invoke("eval", "run", "named.yaml", "--models", "gpt-4o-mini", "--no-similarity")
     assert code == 0, out
