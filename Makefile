@@ -1,5 +1,8 @@
 # make run  — create .venv, install, start the gateway on http://127.0.0.1:8000 with the embedded default
 # make test — install what the tests need and run them all
+# Both install from lock files (requirements/run.txt, test.txt): exact versions, each file checked by sha256.
+# make lock — re-lock after changing pyproject.toml (make lock UPGRADE=1: newest allowed versions)
+# make sbom — CycloneDX SBOM of what make run installs; make audit — known advisories of the locked versions
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,18 +12,23 @@ PORT ?= 8000
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: run test install install-test browser lint fmt bench clean
+TOOLS ?= .venv-tools
+LOCK_RUN := requirements/run.txt
+LOCK_TEST := requirements/test.txt
+
+.PHONY: run test install install-test browser lint fmt bench clean lock sbom audit tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -U pip wheel setuptools
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q torch==2.13.0 -e '.[embedded,embeddings,privacy,scale,lab]'
+# the locked packages (hash-checked), then the project itself, built with the locked setuptools
+$(VENV)/.installed: $(BIN)/python pyproject.toml $(LOCK_RUN)
+	$(BIN)/pip install -q --require-hashes -r $(LOCK_RUN)
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[embedded,embeddings,privacy,scale,lab,test]'
+$(VENV)/.installed-test: $(VENV)/.installed $(LOCK_TEST)
+	$(BIN)/pip install -q --require-hashes -r $(LOCK_TEST)
 	touch $@
 
 install: $(VENV)/.installed
@@ -49,5 +57,24 @@ bench: install-test
 	$(BIN)/python benchmarks/gateway_overhead.py
 	$(BIN)/python benchmarks/embedded_throughput.py
 
+lock: install
+	$(BIN)/python requirements/lock.py $(if $(UPGRADE),--upgrade,)
+
+# tools for the supply chain (their own venv and lock, so they never change the project's packages)
+$(TOOLS)/.installed: requirements/tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q --require-hashes -r requirements/tools.txt
+	touch $@
+
+tools: $(TOOLS)/.installed
+
+sbom: $(TOOLS)/.installed
+	$(TOOLS)/bin/cyclonedx-py requirements $(LOCK_RUN) --pyproject pyproject.toml --output-reproducible \
+		--output-format JSON -o sbom.cdx.json
+	@echo "wrote sbom.cdx.json (CycloneDX: what make run installs, with versions and sha256 hashes)"
+
+audit: $(TOOLS)/.installed
+	$(TOOLS)/bin/python requirements/audit.py $(LOCK_TEST)
+
 clean:
-	rm -rf $(VENV) build .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(TOOLS) build .pytest_cache .ruff_cache .mypy_cache
