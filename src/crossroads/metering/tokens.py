@@ -77,6 +77,13 @@ def count_prompt(model: str, body: dict[str, Any]) -> int:
     return sum(_item_tokens(model, item) for item in items)
 
 
+def prompt_chars(body: dict[str, Any]) -> int:
+    """Characters of the prompt's text, without tokenizing it (cheap: decides whether counting may block)."""
+    value = body.get("messages") if isinstance(body.get("messages"), list) else body.get("prompt", body.get("input"))
+    items = value if isinstance(value, list) else [value]
+    return sum(len(_text(item)) for item in items if not isinstance(item, int))
+
+
 def _item_tokens(model: str, item: Any) -> int:
     """One prompt: a text, a token id, or a list of token ids."""
     if isinstance(item, int):
