@@ -1,13 +1,16 @@
 """Embedded throughput: SmolLM2 tokens/s through ``crossroads serve`` vs llama-cpp-python called directly.
 
-    python benchmarks/embedded_throughput.py [--quick] [--out FILE]
+    python benchmarks/embedded_throughput.py [--quick] [--gateway default|chat] [--out FILE]
 
 Two sides with the same model file and engine settings (n_ctx, n_threads, n_batch, one slot):
 
   direct   ``llama_cpp.Llama(...).create_chat_completion`` in this process
-  gateway  ``crossroads serve`` (an embedded backend) in a subprocess, driven by the official ``openai`` client;
-           its streams are also read by a raw SSE reader that parses nothing until the stream has ended, which
-           shows what the client's per-chunk parsing costs on a machine whose cores all decode
+  gateway  ``crossroads serve`` in a subprocess, driven by the official ``openai`` client; its streams are also
+           read by a raw SSE reader that parses nothing until the stream has ended, which shows what the
+           client's per-chunk parsing costs on a machine whose cores all decode. ``--gateway default`` (the
+           default) is exactly ``make run``: no configuration file, SmolLM2 and MiniLM (torch) in one process,
+           and each gateway phase starts with an embeddings request, so torch has run before every decode;
+           ``--gateway chat`` serves SmolLM2 alone
 
 Each request is greedy (temperature 0, fixed seed) and bans the model's end-of-generation tokens with
 ``logit_bias`` so every answer runs to exactly ``max_tokens`` tokens on both sides (checked: tokens per
@@ -45,7 +48,9 @@ from crossroads.backends.bundled import smollm2_path
 from crossroads.testing.server import free_port
 
 MODEL = "smollm2"
-ENGINE: dict[str, Any] = {"n_ctx": 2048, "n_threads": 2, "n_batch": 512}  # the gateway's backend too, slots: 1
+# the embedded backend's defaults (slots: 1, n_threads: all cores), which the chat-only gateway spells out
+ENGINE: dict[str, Any] = {"n_ctx": 2048, "n_threads": os.cpu_count() or 1, "n_batch": 512}
+EMBEDDINGS = {"model": "minilm", "input": ["a lighthouse keeper finds a message", "how a CPU executes code"]}
 SEED, TEMPERATURE = 1234, 0.0
 TARGET = 0.90
 SIDES = ("direct", "gateway")
@@ -58,6 +63,11 @@ PROMPTS = (
     "Explain in detail how a CPU executes an instruction, step by step.",
     "Describe a walk through a busy city market: the sounds, the smells and the people.",
 )
+
+CONFIGURATIONS = {
+    "default": "make run: no config file, smollm2 + minilm in one process",
+    "chat": "smollm2 alone",
+}
 
 console = Console()
 if not console.is_terminal:
@@ -166,8 +176,9 @@ class Gateway:
 
     name = "gateway"
 
-    def __init__(self, srv: Server, eog: list[int], max_tokens: int) -> None:
+    def __init__(self, srv: Server, eog: list[int], max_tokens: int, embeddings: bool) -> None:
         self.server = srv
+        self.embeddings = embeddings
         self.client = openai.OpenAI(base_url=srv.url + "/v1", api_key="unused", max_retries=0, timeout=120)
         self.http = httpx.Client(base_url=srv.url, timeout=120)
         self.bias = {str(t): -100 for t in eog}
@@ -186,6 +197,8 @@ class Gateway:
     def request(self, prompt: int, mode: str) -> Sample:
         if mode == "raw":
             return self._raw(prompt)
+        if self.embeddings and mode == MODES["gateway"][0]:  # mixed traffic: torch runs before the decodes
+            self.client.embeddings.create(**EMBEDDINGS)
         start = time.perf_counter()
         if mode == "whole":
             out = self.client.chat.completions.create(**self.body(prompt))
@@ -367,14 +380,15 @@ def gateway_config(directory: Path, model: Path) -> Path:
 
 
 @contextmanager
-def sides(plan: Plan, model: Path) -> Iterator[tuple[dict[str, Side], Server]]:
+def sides(plan: Plan, model: Path, configuration: str) -> Iterator[tuple[dict[str, Side], Server]]:
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        config = gateway_config(Path(tmp), model)
-        args = ["serve", "--config", str(config), "--port", str(port), "--log-level", "warning"]
+        args = ["serve", "--port", str(port), "--log-level", "warning"]
+        if configuration == "chat":
+            args += ["--config", str(gateway_config(Path(tmp), model))]
         with server(args, port, "/ready") as srv:
             direct = Direct(model, plan.max_tokens)
-            gateway = Gateway(srv, direct.eog, plan.max_tokens)
+            gateway = Gateway(srv, direct.eog, plan.max_tokens, embeddings=configuration == "default")
             try:
                 yield {"direct": direct, "gateway": gateway}, srv
             finally:
@@ -382,9 +396,9 @@ def sides(plan: Plan, model: Path) -> Iterator[tuple[dict[str, Side], Server]]:
                 direct.close()
 
 
-def run(plan: Plan) -> dict[str, Any]:
+def run(plan: Plan, configuration: str) -> dict[str, Any]:
     model = smollm2_path()
-    with sides(plan, model) as (both, srv):
+    with sides(plan, model, configuration) as (both, srv):
         for side in both.values():  # warm-up: first-call costs, connections, page cache
             for mode in MODES[side.name]:
                 side.request(0, mode)
@@ -397,6 +411,7 @@ def run(plan: Plan) -> dict[str, Any]:
     return {
         "environment": env,
         "plan": asdict(plan),
+        "gateway_configuration": CONFIGURATIONS[configuration],
         "settings": {**ENGINE, "slots": 1, "seed": SEED, "temperature": TEMPERATURE, "eog_tokens_banned": True},
         "prompts": list(PROMPTS[: plan.prompts]),
         "duration_s": round(time.monotonic() - started, 1),
@@ -422,7 +437,8 @@ def _version(dist: str) -> str | None:
 def report(result: dict[str, Any]) -> None:
     plan, verdict = result["plan"], {v["metric"]: v["met"] for v in result["verdicts"]}
     title = (
-        f"SmolLM2 via the gateway vs llama-cpp-python direct — medians of {plan['rounds']} rounds × "
+        f"SmolLM2 via the gateway ({result['gateway_configuration']}) vs llama-cpp-python direct — medians of "
+        f"{plan['rounds']} rounds × "
         f"{plan['prompts']} prompts, {plan['max_tokens']} tokens per request"
     )
     table = Table(title=title)
@@ -450,9 +466,12 @@ def report(result: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run (under a minute)")
-    parser.add_argument("--out", type=Path, default=RESULTS / "embedded_throughput.json", help="JSON result file")
+    parser.add_argument("--gateway", choices=sorted(CONFIGURATIONS), default="default", help="gateway configuration")
+    parser.add_argument("--out", type=Path, default=None, help="JSON result file")
     args = parser.parse_args()
-    result = run(QUICK if args.quick else FULL)
+    suffix = "" if args.gateway == "default" else f"_{args.gateway}"
+    args.out = args.out or RESULTS / f"embedded_throughput{suffix}.json"
+    result = run(QUICK if args.quick else FULL, args.gateway)
     result["quick"] = args.quick
     report(result)
     write_json(args.out, result)

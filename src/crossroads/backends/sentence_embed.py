@@ -16,20 +16,21 @@ Choices a client can see:
   so truncated vectors lose some quality; larger than the model's is an error.
 - Token-array inputs are rejected: their ids belong to another tokenizer (OpenAI's), and
   reading them as this model's ids would give plausible-looking nonsense.
-- Work runs on one worker thread, one ``max_batch`` chunk at a time, so concurrent requests
-  interleave and the event loop is never blocked.
+- Work runs off the event loop, one ``max_batch`` chunk at a time, so concurrent requests
+  interleave and the event loop is never blocked. Each chunk runs on a thread that ends with it
+  (``fresh_threads``): a long-lived thread would keep torch's OpenMP threads alive, and their count
+  slows llama.cpp's OpenMP barriers when the embedded chat engine shares the process.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crossroads.backends.base import Body, Endpoint, Location
+from crossroads.backends.fresh_threads import Closed, FreshThreads
 from crossroads.errors import InvalidRequest, ServiceUnavailable, Unsupported
 
 if TYPE_CHECKING:
@@ -46,23 +47,23 @@ class SentenceTransformersBackend:
         self.name = name
         self.config = config
         self._model: Any = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._threads: FreshThreads | None = None
         self._problem: ServiceUnavailable | None = None
 
     async def start(self) -> None:
         """Load the model on a worker thread; on failure stay not-ready and raise why."""
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"embed-{self.name}")
+        self._threads = FreshThreads(f"embed-{self.name}")
         try:
-            self._model = await asyncio.get_running_loop().run_in_executor(self._executor, self._load)
+            self._model = await self._threads.run(self._load)
         except ServiceUnavailable as exc:
             self._problem = exc
             raise
         self._problem = None
 
     async def aclose(self) -> None:
-        executor, self._executor, self._model = self._executor, None, None
-        if executor is not None:
-            await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+        threads, self._threads, self._model = self._threads, None, None
+        if threads is not None:
+            await threads.aclose()
 
     async def ready(self) -> str | None:
         if self._problem is not None:
@@ -101,9 +102,13 @@ class SentenceTransformersBackend:
         return self._model
 
     async def _run(self, fn: Any, *args: Any) -> Any:
-        if self._executor is None:
-            raise ServiceUnavailable(f"backend '{self.name}' is closed")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        closed = ServiceUnavailable(f"backend '{self.name}' is closed")
+        if self._threads is None:
+            raise closed
+        try:
+            return await self._threads.run(fn, *args)
+        except Closed:
+            raise closed from None
 
     async def _encode(self, model: Any, texts: list[str]) -> np.ndarray:
         """One chunk of ``max_batch`` texts per job, so other requests get turns in between."""
