@@ -145,6 +145,7 @@ class ServerConfig(Strict):
         description="who may read /metrics and /ready's details: holders of the master key, or anyone "
         "reaching the port (open: only where a trusted network or proxy guards it); /health is always open",
     )
+    workers: int = Field(1, ge=1, le=256, description="gateway processes sharing the port (--workers overrides)")
 
 
 class Settings(Strict):

@@ -2,10 +2,15 @@
 
 Request metrics are observed by the ledger writer as rows are written, not on the request path;
 rejections (budget, rate limit, auth) are counted where they happen.
+
+With several worker processes (``serve --workers N``) prometheus_client runs in its multiprocess mode
+(``PROMETHEUS_MULTIPROC_DIR``): counters and histograms are summed over the workers in ``render``, and the
+ledger-queue gauge keeps one series per worker (label ``pid``).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -34,7 +39,9 @@ class Metrics:
             ["answer"],
             registry=r,
         )
-        self.ledger_queue = Gauge("crossroads_ledger_queue_rows", "Ledger rows waiting to be written", registry=r)
+        self.ledger_queue = Gauge(
+            "crossroads_ledger_queue_rows", "Ledger rows waiting to be written", registry=r, multiprocess_mode="all"
+        )
         self.ledger_rows = Counter("crossroads_ledger_rows_written", "Ledger rows written", registry=r)
 
     def observe(self, values: dict[str, Any]) -> None:
@@ -53,4 +60,12 @@ class Metrics:
         self.ledger_rows.inc()
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """This process's metrics; every worker's, summed, when the workers share a multiprocess directory."""
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not directory:
+            return generate_latest(self.registry)
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        merged = CollectorRegistry()
+        MultiProcessCollector(merged, directory)
+        return generate_latest(merged)
