@@ -16,7 +16,7 @@ TOOLS ?= .venv-tools
 LOCK_RUN := requirements/run.txt
 LOCK_TEST := requirements/test.txt
 
-.PHONY: run test install install-test browser lint fmt bench clean lock sbom audit tools
+.PHONY: run test test-deploy install install-test browser lint fmt bench clean lock sbom audit tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,22 @@ test: install-test
 	$(BIN)/ruff format --check src tests $(wildcard benchmarks)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+# The Docker, Compose and Kubernetes recipes, checked by docker-compose (config), kubernetes-validate (the
+# Kubernetes JSON schemas) and the Dockerfile's build steps run in a fresh virtual environment (~3-5 minutes).
+# The tools get virtual environments of their own under build/ (docker-compose 1.29 needs PyYAML 5).
+DEPLOY_TOOLS := build/deploy-tools
+$(DEPLOY_TOOLS)/.installed:
+	$(PYTHON) -m venv $(DEPLOY_TOOLS)/compose
+	$(DEPLOY_TOOLS)/compose/bin/pip install -q 'cython<3' wheel setuptools
+	$(DEPLOY_TOOLS)/compose/bin/pip install -q --no-build-isolation 'pyyaml==5.4.1'
+	$(DEPLOY_TOOLS)/compose/bin/pip install -q docker-compose==1.29.2
+	$(PYTHON) -m venv $(DEPLOY_TOOLS)/k8s
+	$(DEPLOY_TOOLS)/k8s/bin/pip install -q kubernetes-validate==1.37.0
+	touch $@
+
+test-deploy: install-test $(DEPLOY_TOOLS)/.installed
+	CROSSROADS_DEPLOY_TOOLS=$(abspath $(DEPLOY_TOOLS)) $(BIN)/python -m pytest -q -m deploy tests/deploy
 
 lint: install-test
 	$(BIN)/ruff check --fix src tests $(wildcard benchmarks)
