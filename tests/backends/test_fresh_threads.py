@@ -1,4 +1,4 @@
-"""FreshThreads: each job on its own thread, which has ended once the job's result is back; one job at a time."""
+"""FreshThreads: each job on its own thread, which ends with the job; one job at a time; close waits for them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from crossroads.backends.fresh_threads import Closed, FreshThreads
 
 
-async def test_each_job_runs_on_a_new_thread_that_has_ended_when_the_result_arrives() -> None:
+async def test_each_job_runs_on_a_new_thread_and_every_thread_has_ended_after_close() -> None:
     runner = FreshThreads("job")
     seen: list[threading.Thread] = []
 

@@ -27,7 +27,7 @@ class FreshThreads:
     def __init__(self, name: str) -> None:
         self.name = name
         self._turn = threading.Lock()  # one job at a time; a thread waits here, not the event loop
-        self._alive: set[threading.Thread] = set()
+        self._alive: set[threading.Thread] = set()  # started, maybe not ended yet (pruned at each start)
         self._closed = False
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -37,7 +37,7 @@ class FreshThreads:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         thread = threading.Thread(target=self._work, args=(loop, future, fn, args), name=self.name, daemon=True)
-        self._alive.add(thread)
+        self._alive = {t for t in self._alive if t.is_alive()} | {thread}
         thread.start()
         return await future
 
@@ -51,8 +51,6 @@ class FreshThreads:
                 outcome: tuple[bool, Any] = (True, fn(*args))
         except BaseException as exc:  # handed to the awaiting coroutine and raised there
             outcome = (False, exc)
-        finally:
-            self._alive.discard(threading.current_thread())
         with contextlib.suppress(RuntimeError):  # a closed event loop: nobody waits for this result any more
             loop.call_soon_threadsafe(_settle, future, outcome)
 

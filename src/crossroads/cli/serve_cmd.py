@@ -28,6 +28,9 @@ crossroads is serving {models} on {url}{workers}
   print(reply.choices[0].message.content)
 """
 GRACEFUL_SECONDS = 10  # requests still running at SIGTERM get this long to finish
+# uvicorn kills a worker that does not answer its manager's ping this fast (default 5 s); a worker holding the
+# GIL while it loads a model or freezes its startup objects on a busy machine is slow, not hung
+WORKER_PING_SECONDS = 60
 
 
 @click.command(context_settings=CONTEXT)
@@ -110,7 +113,7 @@ def _serve_many(config_path: str | None, workers: int, options: dict[str, Any]) 
     with metrics_directory() as metrics_dir:
         os.environ.update(worker_environment(config_path, options["log_level"]))
         os.environ[METRICS_DIR_ENV] = metrics_dir  # before any worker imports prometheus_client
-        uvicorn.run(FACTORY, factory=True, workers=workers, **options)
+        uvicorn.run(FACTORY, factory=True, workers=workers, timeout_worker_healthcheck=WORKER_PING_SECONDS, **options)
 
 
 def _prepare_store(settings: Settings, migrate: bool | None) -> None:
