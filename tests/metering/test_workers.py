@@ -109,6 +109,7 @@ def test_two_workers_times_two_replicas_keep_budget_rate_limit_audit_and_metrics
     with serving(create_fake_upstream(FakeConfig())) as upstream, ExitStack() as stack:
         config = tmp_path / "crossroads.yaml"
         config.write_text(
+            "server: {ops_access: open}\n"  # /metrics without the master key
             f"backends: {{hosted: {{type: openai_compat, base_url: '{upstream}/v1'}}}}\n"
             "models: {gpt-4o-mini: {backend: hosted}}\n"
             f"metering: {{enabled: true, database_url: '{pg_url}', redis_url: '{REDIS_URL}', "
