@@ -178,7 +178,23 @@ def test_resolve_run_by_run_is_resolve_by_rank() -> None:
 
 def _old_credit_card(text: str) -> bool:
     digits = re.sub(r"\D", "", text)
-    return 13 <= len(digits) <= 19 and digits[0] in "23456" and not ("-" in text and " " in text) and luhn(digits)
+    return 12 <= len(digits) <= 19 and not ("-" in text and " " in text) and luhn(digits) and _issued(digits)
+
+
+def _issued(digits: str) -> bool:
+    """Card networks' prefixes and lengths, written out one by one."""
+    n, two, three, four = len(digits), int(digits[:2]), int(digits[:3]), int(digits[:4])
+    return (
+        (digits[0] == "4" and n in (13, 16, 19))
+        or ((51 <= two <= 55 or 2221 <= four <= 2720) and n == 16)
+        or (two in (34, 37) and n == 15)
+        or ((300 <= three <= 305 or four == 3095 or two in (36, 38, 39)) and 14 <= n <= 19)
+        or (3528 <= four <= 3589 and 15 <= n <= 19)
+        or (four in (1800, 2131) and n == 15)
+        or ((two == 50 or 56 <= two <= 69) and 12 <= n <= 19)
+        or (2200 <= four <= 2204 and 16 <= n <= 19)
+        or (four == 9792 and n == 16)
+    )
 
 
 def _old_luhn(text: str) -> bool:
@@ -274,7 +290,7 @@ OLD_PASSWORD = (
     + r"([^\s\"',;`]{4,200})"
 )
 OLD_IPV6 = r"(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![\w:])"
-OLD_CARD = r"(?=[\d -]{13})(?:\d[ -]?){12,18}\d(?![\d-])"
+OLD_CARD = r"(?=[\d -]{12})(?:\d[ -]?){11,18}\d(?![\d-])"
 
 
 def _assignments(rng: random.Random) -> str:

@@ -173,11 +173,11 @@ class NerDetector:
         return [s for s in found if s is not None]
 
 
-def clean(entity: str | None, text: str, start: int) -> Span | None:
+def clean(entity: str | None, text: str, start: int, detector: str = "spacy") -> Span | None:
     """A model finding, tidied: leading non-name words dropped ("Dear Ann Lee" → "Ann Lee"), spans with
     digits or code characters refused, a name ending in an organisation suffix made an ORGANIZATION."""
     if entity is None or entity in {"DATE_TIME", "NRP"}:
-        return None if entity is None else Span(entity, start, start + len(text), SCORE, NerDetector.name)
+        return None if entity is None else Span(entity, start, start + len(text), SCORE, detector)
     words = text.split(" ")
     while words and (words[0].lower() in NOT_NAMES or words[0].lower() in OPENERS):
         start += len(words.pop(0)) + 1
@@ -186,4 +186,4 @@ def clean(entity: str | None, text: str, start: int) -> Span | None:
         return None
     if words[-1].lower().rstrip(".") in ORG_SUFFIXES:
         entity = "ORGANIZATION"
-    return Span(entity, start, start + len(name), SCORE, NerDetector.name)
+    return Span(entity, start, start + len(name), SCORE, detector)

@@ -39,6 +39,9 @@ class Pattern:
     # every match starts where one of its anchor's literals occurs (in the lower-cased text): the regex is tried
     # there only, not searched for (for an ASCII text, where the gate has found the literals; only with word_prefix)
     at_anchor: bool = False
+    # words one of which must be in the 60 characters before a finding, or its score is halved (below the default
+    # min_score of 0.5 for a row scoring under 1.0): numbers that are phone numbers only when announced as such
+    context: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +60,61 @@ class Anchor:
     located: bool = False
 
 
+BIRTH_WORDS = (
+    "birth",
+    "born",
+    "dob",
+    "d.o.b",
+    "geboren",
+    "geburt",
+    "naissance",
+    "nacimiento",
+    "nascita",
+    "née",
+    "né le",
+)
+
 ANCHORS = {
     "digits": Anchor(12, 12, regex=r"\d[\d .()/+-]{5,}\d", located=True),
     "colons": Anchor(40, 40, regex=r":[0-9A-Fa-f]{0,4}:", located=True),
     "assignment": Anchor(40, 220, literals=("pass", "pwd", "secret", "token", "api_key", "apikey"), lower=True),
     "azure": Anchor(0, 140, literals=("azure", "api-key", "subscription-key"), lower=True),
+    # a date of birth follows one of these within a few words ("born on", "Date of birth:", "DOB", "geboren am")
+    "birth": Anchor(0, 48, literals=BIRTH_WORDS, lower=True),
 }
+
+# how people announce a phone number, in the 60 characters before it (lower case)
+PHONE_WORDS = (
+    "phone", "tel", "mobile", "mob.", "cell", "call", "fax", "desk", "office", "whatsapp", "sms", "text me",
+    "text us", "message", "reach", "ring", "contact", "number", "dial", "landline", "hotline", "handy", "telefon",
+    "téléphone", "portable", "móvil", "celular", "ph:", "ph.", "☎",
+)  # fmt: skip
+
+# street types that end a street's name in English-speaking countries
+_STREET_TYPES = (
+    "Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Square|Sq|Terrace|Parkway|"
+    "Pkwy|Circle|Cir|Highway|Hwy|Trail|Crescent|Close|Grove|Gardens|Mews|Row|Walk|Hill|Park|Plaza|Alley|Loop|Path|"
+    "Pike|Ridge|Heights|Estate|Quay|Wharf|Green|Rise|Vale|View|Crossing|Circuit|Esplanade|Parade|Promenade|Causeway"
+)
+# the ends of street names elsewhere, glued to the name (German, Dutch, Nordic, Finnish, Central European, Turkish)
+STREET_ENDINGS = (
+    "straße", "strasse", "str.", "weg", "gasse", "platz", "allee", "damm", "ufer", "pfad", "steig", "chaussee", "laan",
+    "straat", "gracht", "plein", "kade", "singel", "dreef", "gatan", "vägen", "gränd", "torget", "gade", "vej",
+    "stræde", "veien", "gata", "katu", "tie", "kuja", "polku", "utca", "körút", "ulica", "aleja", "cesta", "ulice",
+    "iela", "gatve", "sokak", "caddesi", "bulvarı",
+)  # fmt: skip
+_STREET_ENDINGS = "|".join(re.escape(e) for e in STREET_ENDINGS)
+# words that open a street's name (Romance languages, French, Polish, Romanian, Greek)
+STREET_OPENERS = (
+    "Via", "Viale", "Vicolo", "Piazza", "Piazzale", "Corso", "Largo", "Strada", "Rua", "Avenida", "Avda.", "Av.",
+    "Travessa", "Calle", "Carrer", "Camino", "Paseo", "Plaza", "Ronda", "Rambla", "Rue", "rue", "Avenue", "Boulevard",
+    "Chemin", "Allée", "Impasse", "Place", "Quai", "Route", "ul.", "ulica", "al.", "Aleja", "Plac", "Calea", "Str.",
+    "Odos", "Leoforos", "Πλατεία", "Οδός", "Λεωφόρος",
+)  # fmt: skip
+_STREET_OPENERS = "|".join(re.escape(e) for e in STREET_OPENERS)
+_NAME_WORD = r"[^\W\d_][\w'’.-]*"
+_UNIT = r"(?:,? (?:Apt|Apartment|Suite|Ste|Unit|Flat)\.? ?#?\d{1,5}[A-Za-z]?)?"
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
 
 
 _KEY_VALUE = r"[\"']?\s*[:=]\s*[\"']?"
@@ -73,8 +125,8 @@ _KEY_WORD = r"(?-i:[APSTapst\u017f])(?:(?<=p)(?:assword|asswd|wd|ass)|(?<=s)ecre
 STRUCTURED = [
     Pattern("EMAIL_ADDRESS", "email", r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",
             score=0.95, extend_left="w.%+-"),
-    Pattern("CREDIT_CARD", "credit_card", r"\d(?!\d{19})(?=[\d -]{12})(?:[ -]?\d){12,18}(?![\d-])", "credit_card", 0.95,
-            not_after="w-", anchor="digits", min_run=13),
+    Pattern("CREDIT_CARD", "credit_card", r"\d(?!\d{19})(?=[\d -]{11})(?:[ -]?\d){11,18}(?![\d-])", "credit_card", 0.95,
+            not_after="w-", anchor="digits", min_run=12),
     Pattern("IBAN_CODE", "iban", r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b", "iban", 0.95,
             not_after="w", anchor="digits"),
     Pattern("US_SSN", "us_ssn", r"\d{3}([- ])\d{2}\1\d{4}(?![\d-])", "us_ssn", 0.9, not_after="w-", anchor="digits",
@@ -85,6 +137,26 @@ STRUCTURED = [
             "phone_number", 0.8, not_after="w+.-", anchor="digits", min_run=12),
     Pattern("PHONE_NUMBER", "phone_uk", r"0[1-9]\d{1,3} \d{3,4} \d{3,4}(?![\w-])", "phone_number", 0.8,
             not_after="w+.-", anchor="digits", min_run=11),
+    Pattern("PHONE_NUMBER", "phone_in_context", r"[+(]?\d[\d ().\/-]{5,20}\d(?: ?(?:x|ext\.?) ?\d{1,5})?(?![\w-])",
+            "phone_shape", 0.75, not_after="w+.-/", anchor="digits", min_run=7, context=PHONE_WORDS),
+    Pattern("DATE_OF_BIRTH", "date_of_birth", r"\d{1,4}([./-])\d{1,2}\1\d{2,4}(?!\d|[./-]\d)", "date", 0.85,
+            not_after="w./-", anchor="birth"),
+    Pattern("DATE_OF_BIRTH", "date_of_birth_words",
+            rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\.?(?: of)? (?:{_MONTHS})[a-z]*\.?,? \d{{4}}"
+            rf"|(?:{_MONTHS})[a-z]*\.? \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})\b",
+            "date", 0.85, flags=re.I, not_after="w", anchor="birth"),
+    Pattern("STREET_ADDRESS", "street_address",
+            rf"\d{{1,6}}[A-Za-z]?(?:[ -]\d{{1,5}})?(?: {_NAME_WORD}){{1,4}}? (?:{_STREET_TYPES})\b\.?{_UNIT}",
+            score=0.7, not_after="w.,-"),
+    Pattern("STREET_ADDRESS", "street_address_ending", rf"(?:{_STREET_ENDINGS}) \d{{1,5}}[A-Za-z]?\b\.?{_UNIT}",
+            score=0.7, flags=re.I, extend_left="w'’-", not_after="w", prefilter=STREET_ENDINGS),
+    Pattern("STREET_ADDRESS", "street_address_opening",
+            rf"(?:{_STREET_OPENERS}) (?:{_NAME_WORD} ){{0,4}}?\d{{1,5}}[A-Za-z]?\b{_UNIT}", score=0.7, not_after="w",
+            prefilter=STREET_OPENERS),
+    Pattern("STREET_ADDRESS", "street_address_unit", r"(?:Apt|Apartment|Suite|Ste|Flat)\.? ?#?\d{1,5}[A-Za-z]?\b",
+            score=0.6, not_after="w"),
+    Pattern("STREET_ADDRESS", "po_box", r"(?:P\.? ?O\.? Box|Post Office Box|PSC \d{3,5}, Box) \d{1,6}\b", score=0.7,
+            flags=re.I, not_after="w"),
     Pattern("IP_ADDRESS", "ipv4", r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\w)", "ip_address", 0.85,
             not_after="w.", anchor="digits", prefilter=(".",), min_run=7),
     Pattern("IP_ADDRESS", "ipv6", r"(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![\w:])",

@@ -52,15 +52,85 @@ def _luhn_digits(digits: str) -> bool:
     return (sum(values[::2]) + sum(_DOUBLED[d] for d in values[1::2])) % 10 == 0
 
 
+# card networks: (lowest prefix, highest prefix, lengths), prefixes compared on as many leading digits as they have
+_ISSUERS = (
+    ("4", "4", (13, 16, 19)),  # Visa
+    ("51", "55", (16,)), ("2221", "2720", (16,)),  # Mastercard
+    ("34", "34", (15,)), ("37", "37", (15,)),  # American Express
+    ("300", "305", (14, 15, 16, 17, 18, 19)), ("3095", "3095", (14, 15, 16, 17, 18, 19)),  # Diners Club
+    ("36", "36", (14, 15, 16, 17, 18, 19)), ("38", "39", (14, 15, 16, 17, 18, 19)),
+    ("3528", "3589", (15, 16, 17, 18, 19)), ("1800", "1800", (15,)), ("2131", "2131", (15,)),  # JCB
+    ("50", "50", tuple(range(12, 20))), ("56", "69", tuple(range(12, 20))),  # Maestro, Discover, UnionPay, RuPay
+    ("2200", "2204", (16, 17, 18, 19)),  # Mir
+    ("9792", "9792", (16,)),  # Troy
+)  # fmt: skip
+
+
+def card_issuer(digits: str) -> bool:
+    """A card network issues numbers with this prefix and length."""
+    return any(low <= digits[: len(low)] <= high and len(digits) in lengths for low, high, lengths in _ISSUERS)
+
+
 def credit_card(text: str) -> bool:
-    """Luhn, a card network's first digit, and separators (if any) used consistently. (Not remembered:
-    cheaper than remembering.)"""
+    """Luhn, a card network's prefix and length (12 to 19 digits), and separators (if any) used consistently. (Not
+    remembered: cheaper than remembering.)"""
     digits = text.replace(" ", "").replace("-", "")  # what the card row matches: digits, spaces, hyphens
     if not (digits.isascii() and digits.isdigit()):
         digits = _NON_DIGIT.sub("", text)
     return (
-        13 <= len(digits) <= 19 and digits[0] in "23456" and not ("-" in text and " " in text) and _luhn_digits(digits)
+        12 <= len(digits) <= 19 and not ("-" in text and " " in text) and card_issuer(digits) and _luhn_digits(digits)
     )
+
+
+_DATE_SHAPES = re.compile(r"\d{4}([./-])\d{1,2}\1\d{1,2}|\d{1,2}([./-])\d{1,2}\2(?:\d{4}|\d{2})")
+_GROUP = re.compile(r"\d+")
+
+
+def phone_shape(text: str) -> bool:
+    """Could be a phone number anywhere (the row asks for a word like "phone" or "call" before it): 7 to 15 digits
+    before any extension, balanced parentheses, not a date or a dotted address, groups of at most 5 digits unless
+    the whole is one run."""
+    number = re.split(r" ?(?:x|ext\.?) ?(?=\d+$)", text)[0]
+    groups = _GROUP.findall(number)
+    digits = "".join(groups)
+    if not 7 <= len(digits) <= 15 or number.count("(") != number.count(")") or len(set(digits)) < 3:
+        return False
+    if _DATE_SHAPES.fullmatch(number) or (number.count(".") == 3 and len(groups) == 4 and "+" not in number):
+        return False
+    return len(groups) == 1 or max(len(g) for g in groups) <= 5 or number.startswith("+")
+
+
+_MONTH_DAYS = {"jan": 31, "feb": 29, "mar": 31, "apr": 30, "may": 31, "jun": 30, "jul": 31, "aug": 31, "sep": 30,
+               "oct": 31, "nov": 30, "dec": 31}  # fmt: skip
+_MONTH_NAMES = re.compile(r"[a-z]+", re.I)
+
+
+def date(text: str) -> bool:
+    """A calendar date: numbers as day, month and year in any usual order, or a month's name (3 letters or more of
+    it) with a day and a year; years 1880 to 2099 (two digits: any)."""
+    words = [w.lower() for w in _MONTH_NAMES.findall(text) if w.lower() not in {"st", "nd", "rd", "th", "of"}]
+    numbers = [int(n) for n in _GROUP.findall(text)]
+    if words:
+        month = next((m for m in _MONTH_DAYS if words[0].startswith(m) and words[0] in _month_forms(m)), None)
+        return month is not None and len(numbers) == 2 and 1 <= numbers[0] <= _MONTH_DAYS[month] and _year(numbers[1])
+    if len(numbers) != 3:
+        return False
+    first, second, third = numbers
+    if first > 31:  # year first
+        return _year(first) and 1 <= second <= 12 and 1 <= third <= 31
+    return _year(third) and ((1 <= first <= 31 and 1 <= second <= 12) or (1 <= first <= 12 and 1 <= second <= 31))
+
+
+def _year(value: int) -> bool:
+    return value < 100 or 1880 <= value <= 2099
+
+
+def _month_forms(month: str) -> set[str]:
+    names = {"jan": "january", "feb": "february", "mar": "march", "apr": "april", "may": "may", "jun": "june",
+             "jul": "july", "aug": "august", "sep": "september", "oct": "october", "nov": "november",
+             "dec": "december"}  # fmt: skip
+    full = names[month]
+    return {full[:n] for n in range(3, len(full) + 1)}
 
 
 def iban(text: str) -> bool:
@@ -184,6 +254,8 @@ VALIDATORS: dict[str, Validator] = {
     "ip_address": ip_address,
     "ipv6": ipv6,
     "phone_number": phone_number,
+    "phone_shape": phone_shape,
+    "date": date,
     "jwt": jwt,
     "secret_value": secret_value,
     "none": always,
