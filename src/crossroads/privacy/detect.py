@@ -57,7 +57,7 @@ def compile_pattern(pattern: Pattern, context: Iterable[str] = ()) -> _Compiled:
         re.compile(pattern.regex, pattern.flags),
         _ascii(pattern.regex, pattern.flags),
         VALIDATORS[pattern.validator],
-        tuple(w.lower() for w in (context or pattern.context)),
+        tuple(w.lower() for w in context),
         frozenset(pattern.not_after.replace("w", _ASCII_WORD)) if pattern.not_after else None,
         "w" in pattern.not_after,
         _left_regex(pattern.extend_left) if pattern.extend_left else None,

@@ -39,9 +39,6 @@ class Pattern:
     # every match starts where one of its anchor's literals occurs (in the lower-cased text): the regex is tried
     # there only, not searched for (for an ASCII text, where the gate has found the literals; only with word_prefix)
     at_anchor: bool = False
-    # words one of which must be in the 60 characters before a finding, or its score is halved (below the default
-    # min_score of 0.5 for a row scoring under 1.0): numbers that are phone numbers only when announced as such
-    context: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +56,12 @@ class Anchor:
     lower: bool = False
     located: bool = False
 
+
+# how people announce a phone number, in the 60 characters before it (lower case)
+PHONE_WORDS = (
+    "phone", "tel", "mobile", "mob.", "cell", "call", "fax", "whatsapp", "sms", "text me", "ring me", "dial",
+    "landline", "hotline", "handy", "telefon", "téléphone", "portable", "móvil", "celular", "ph:", "☎",
+)  # fmt: skip
 
 BIRTH_WORDS = (
     "birth",
@@ -81,14 +84,10 @@ ANCHORS = {
     "azure": Anchor(0, 140, literals=("azure", "api-key", "subscription-key"), lower=True),
     # a date of birth follows one of these within a few words ("born on", "Date of birth:", "DOB", "geboren am")
     "birth": Anchor(0, 48, literals=BIRTH_WORDS, lower=True),
+    # a phone number in any national shape counts only after a word announcing it ("Mobile:", "call me on")
+    "phone_words": Anchor(0, 84, literals=PHONE_WORDS, lower=True),
 }
 
-# how people announce a phone number, in the 60 characters before it (lower case)
-PHONE_WORDS = (
-    "phone", "tel", "mobile", "mob.", "cell", "call", "fax", "desk", "office", "whatsapp", "sms", "text me",
-    "text us", "message", "reach", "ring", "contact", "number", "dial", "landline", "hotline", "handy", "telefon",
-    "téléphone", "portable", "móvil", "celular", "ph:", "ph.", "☎",
-)  # fmt: skip
 
 # street types that end a street's name in English-speaking countries
 _STREET_TYPES = (
@@ -138,7 +137,7 @@ STRUCTURED = [
     Pattern("PHONE_NUMBER", "phone_uk", r"0[1-9]\d{1,3} \d{3,4} \d{3,4}(?![\w-])", "phone_number", 0.8,
             not_after="w+.-", anchor="digits", min_run=11),
     Pattern("PHONE_NUMBER", "phone_in_context", r"[+(]?\d[\d ().\/-]{5,20}\d(?: ?(?:x|ext\.?) ?\d{1,5})?(?![\w-])",
-            "phone_shape", 0.75, not_after="w+.-/", anchor="digits", min_run=7, context=PHONE_WORDS),
+            "phone_shape", 0.75, not_after="w+.-/", anchor="phone_words"),
     Pattern("DATE_OF_BIRTH", "date_of_birth", r"\d{1,4}([./-])\d{1,2}\1\d{2,4}(?!\d|[./-]\d)", "date", 0.85,
             not_after="w./-", anchor="birth"),
     Pattern("DATE_OF_BIRTH", "date_of_birth_words",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import ipaddress
 import json
 import re
@@ -68,7 +69,19 @@ _ISSUERS = (
 
 def card_issuer(digits: str) -> bool:
     """A card network issues numbers with this prefix and length."""
-    return any(low <= digits[: len(low)] <= high and len(digits) in lengths for low, high, lengths in _ISSUERS)
+    return len(digits) in _issued_lengths().get(digits[:4], ())
+
+
+@functools.cache
+def _issued_lengths() -> dict[str, frozenset[int]]:
+    """The card lengths issued under each 4-digit prefix (made on first use: a look-up per candidate)."""
+    table: dict[str, frozenset[int]] = {}
+    for number in range(10_000):
+        prefix = f"{number:04d}"
+        lengths = {n for low, high, issued in _ISSUERS if low <= prefix[: len(low)] <= high for n in issued}
+        if lengths:
+            table[prefix] = frozenset(lengths)
+    return table
 
 
 def credit_card(text: str) -> bool:
