@@ -57,10 +57,10 @@ class Anchor:
     located: bool = False
 
 
-# how people announce a phone number, in the 60 characters before it (lower case)
+# how people announce a phone number (lower case): one of these is at most 84 characters before it
 PHONE_WORDS = (
-    "phone", "tel", "mobile", "mob.", "cell", "call", "fax", "whatsapp", "sms", "text me", "ring me", "dial",
-    "landline", "hotline", "handy", "telefon", "téléphone", "portable", "móvil", "celular", "ph:", "☎",
+    "phone", "tel", "mobile", "mob.", "cell", "call", "fax", "whatsapp", "sms", "text me", "ring me", "dial", "number",
+    "contact", "landline", "hotline", "handy", "telefon", "téléphone", "portable", "móvil", "celular", "ph:", "☎",
 )  # fmt: skip
 
 BIRTH_WORDS = (
