@@ -69,7 +69,8 @@ _ISSUERS = (
 
 def card_issuer(digits: str) -> bool:
     """A card network issues numbers with this prefix and length."""
-    return len(digits) in _issued_lengths().get(digits[:4], ())
+    prefix = digits[:4] if digits[:4].isascii() else "".join(str(int(d)) for d in digits[:4])  # other scripts' digits
+    return len(digits) in _issued_lengths().get(prefix, ())
 
 
 @functools.cache
