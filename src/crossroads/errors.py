@@ -8,6 +8,8 @@
     ├── ClientClosed                     499 the client went away (nobody reads the answer; logged, not raised)
     ├── AuthenticationFailed             401 authentication_error
     ├── PermissionDenied                 403 permission_error
+    │   └── PrivacyRefused               403, code privacy_*: the privacy policy forbids this target (an attempt
+    │                                    on it is skipped; the next candidate may be allowed)
     ├── NotFound                         404 invalid_request_error
     │   └── ModelNotFound                404 invalid_request_error, code model_not_found
     ├── Unsupported                      400 invalid_request_error (a feature a backend lacks)
@@ -107,6 +109,10 @@ class AuthenticationFailed(CrossroadsError):
 class PermissionDenied(CrossroadsError):
     status = 403
     type = "permission_error"
+
+
+class PrivacyRefused(PermissionDenied):
+    pass
 
 
 class NotFound(CrossroadsError):

@@ -194,22 +194,37 @@ async def test_detector_failure_fails_closed(
 
 
 async def test_conversation_keeps_placeholders_across_requests(fake: tuple[str, FakeState]) -> None:
+    """Without keys, a conversation is one the gateway issued: the client asks for one with any value, gets the
+    issued id back, and sends it again; another client naming its own id gets an empty conversation."""
     echo = EchoBackend()
     s = settings(fake[0], {"default": POLICY})
     gw = gateway(s, echo)
+    conversation = "x-crossroads-conversation"
     async for c in client_for(gw):
-        for text in ("first bob@example.org", "then ann@example.com and bob@example.org"):
-            await c.chat.completions.create(
-                model="echo", messages=user(text), extra_headers={"x-crossroads-conversation": "c1"}
-            )
+        first = await c.chat.completions.with_raw_response.create(
+            model="echo", messages=user("first bob@example.org"), extra_headers={conversation: "new"}
+        )
+        issued = first.headers[conversation]
+        assert issued != "new" and len(issued) >= 22  # at least 128 random bits
+        await c.chat.completions.create(
+            model="echo",
+            messages=user("then ann@example.com and bob@example.org"),
+            extra_headers={conversation: issued},
+        )
+        guessed = await c.chat.completions.with_raw_response.create(
+            model="echo", messages=user("<EMAIL_ADDRESS_1> ann@example.com"), extra_headers={conversation: "new"}
+        )
+        assert guessed.parse().choices[0].message.content == "<EMAIL_ADDRESS_1> ann@example.com"
+        assert guessed.headers[conversation] not in ("new", issued)
         await c.chat.completions.create(model="echo", messages=user("ann@example.com"))
     sent_texts = [call["messages"][0]["content"] for call in echo.calls]
     assert sent_texts == [
         "first <EMAIL_ADDRESS_1>",
         "then <EMAIL_ADDRESS_2> and <EMAIL_ADDRESS_1>",
+        "<EMAIL_ADDRESS_1> <EMAIL_ADDRESS_2>",  # a new conversation: the client's own text is not anybody's value
         "<EMAIL_ADDRESS_1>",
     ]
-    assert len(gw.stages[0].vault) == 1  # type: ignore[attr-defined]  # the conversation; the request's mapping is gone
+    assert len(gw.stages[0].vault) == 2  # type: ignore[attr-defined]  # the two conversations; requests' are gone
 
 
 async def test_facts_for_the_ledger(fake: tuple[str, FakeState]) -> None:

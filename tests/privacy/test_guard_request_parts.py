@@ -4,7 +4,6 @@ upstream over a socket (what it received is asserted)."""
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -242,12 +241,15 @@ async def test_placeholder_typed_in_another_part_is_skipped_too(fake: tuple[str,
 async def test_placeholder_given_earlier_in_the_conversation_stands_for_its_value(fake: tuple[str, FakeState]) -> None:
     echo = EchoBackend()
     async for c in client_for(gateway(settings(fake[0], {"default": POLICY}), echo)):
-        first = await c.chat.completions.create(
-            model="echo", messages=user(f"remember {ANN}"), extra_headers={CONVERSATION: "c1"}
+        first = await c.chat.completions.with_raw_response.create(
+            model="echo", messages=user(f"remember {ANN}"), extra_headers={CONVERSATION: "new"}
         )
+        issued = first.headers[CONVERSATION]
         text = f"who are <EMAIL_ADDRESS_1> and <EMAIL_ADDRESS_2>? and {BOB}"
-        second = await c.chat.completions.create(model="echo", messages=user(text), extra_headers={CONVERSATION: "c1"})
-    assert first.choices[0].message.content == f"remember {ANN}"
+        second = await c.chat.completions.create(
+            model="echo", messages=user(text), extra_headers={CONVERSATION: issued}
+        )
+    assert first.parse().choices[0].message.content == f"remember {ANN}"
     assert [call["messages"][0]["content"] for call in echo.calls] == [
         "remember <EMAIL_ADDRESS_1>",
         "who are <EMAIL_ADDRESS_1> and <EMAIL_ADDRESS_2>? and <EMAIL_ADDRESS_3>",
@@ -255,9 +257,11 @@ async def test_placeholder_given_earlier_in_the_conversation_stands_for_its_valu
     assert second.choices[0].message.content == f"who are {ANN} and <EMAIL_ADDRESS_2>? and {BOB}"
 
 
-async def test_property_names_and_structural_keywords_are_never_rewritten(
+async def test_property_names_refs_and_required_are_rewritten_alike(
     client: openai.AsyncOpenAI, fake: tuple[str, FakeState]
 ) -> None:
+    """A property name is read like any key; the same value gets the same placeholder everywhere, so the schema
+    stays whole (``required`` and ``$ref`` still name what exists); keywords and patterns are left alone."""
     address = {"type": "string", "format": "email", "pattern": "^[a-z]+@example[.]com$", "title": "Ann's mail"}
     parameters = {
         "type": "object",
@@ -272,9 +276,22 @@ async def test_property_names_and_structural_keywords_are_never_rewritten(
     }
     tool = {"type": "function", "function": {"name": "send", "parameters": parameters}}
     await client.chat.completions.create(model="gpt", messages=user("hi"), tools=[tool])  # type: ignore[list-item]
-    expected = copy.deepcopy(parameters)
-    expected["properties"]["description"].update(description="Write to <EMAIL_ADDRESS_1>", default="<EMAIL_ADDRESS_1>")  # type: ignore[index]
-    assert received(fake[1])["tools"][0]["function"]["parameters"] == expected
+    got = received(fake[1])["tools"][0]["function"]["parameters"]
+    assert got == {
+        "type": "object",
+        "title": "send",
+        "properties": {
+            "<EMAIL_ADDRESS_1>": {"$ref": "#/$defs/<EMAIL_ADDRESS_2>"},
+            "description": {
+                "type": "string",
+                "description": "Write to <EMAIL_ADDRESS_1>",
+                "default": "<EMAIL_ADDRESS_1>",
+            },
+        },
+        "required": ["<EMAIL_ADDRESS_1>", "description"],
+        "$defs": {"<EMAIL_ADDRESS_2>": address},
+        "additionalProperties": False,
+    }
 
 
 async def test_titles_that_only_spell_a_name_are_left_alone(fake: tuple[str, FakeState]) -> None:

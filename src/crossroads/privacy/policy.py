@@ -1,8 +1,10 @@
 """Which action applies to which entity type for one call, and what the findings add up to.
 
-Resolution: the key's policy, else the model's, else the global default — per entity type, the most
-specific policy that names the type (or has ``*``) wins. ``*`` covers every detected type except the
-NER extras DATE_TIME and NRP, which are only looked for when a policy names them.
+Resolution, for the deployment that serves each attempt: the key's policy, else the served model's (an alias
+resolves to its model), else the backend's, else the global default — per entity type, the most specific
+policy that names the type (or has ``*``) wins. ``*`` covers every detected type except the NER extras
+DATE_TIME and NRP, which are only looked for when a policy names them, and UNSCANNABLE (content the guard
+cannot read: images, audio, files, token ids it cannot decode), which is ``keep_local`` unless a policy names it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from typing import Any
 from crossroads.privacy.config import ANY, Action, Policy, PrivacyConfig
 from crossroads.privacy.spans import Span, count_types
 
-NAMED_ONLY = frozenset({"DATE_TIME", "NRP"})
+UNSCANNABLE = "UNSCANNABLE"
+NAMED_ONLY = frozenset({"DATE_TIME", "NRP", UNSCANNABLE})
+UNNAMED: dict[str, Action] = {UNSCANNABLE: "keep_local"}  # the action of a type no policy names
 NER_BASE = frozenset({"PERSON", "LOCATION", "ORGANIZATION"})
 # the strongest action among the findings names the request's action
 STRENGTH: dict[str, int] = {
@@ -38,7 +42,7 @@ class CallPolicy:
                 return layer[entity_type]
             if ANY in layer and entity_type not in NAMED_ONLY:
                 return layer[ANY]
-        return "allow"
+        return UNNAMED.get(entity_type, "allow")
 
     def ner_types(self) -> frozenset[str]:
         """The NER entity types this call must look for (none: the NER model is not run)."""
@@ -46,8 +50,8 @@ class CallPolicy:
         return frozenset(t for t in NER_BASE | named if self.action(t) != "allow")
 
 
-def policy_for(config: PrivacyConfig, key_name: str | None, model: str) -> CallPolicy:
-    layers = [config.keys.get(key_name or ""), config.models.get(model), config.default]
+def policy_for(config: PrivacyConfig, key_name: str | None, model: str, backend: str = "") -> CallPolicy:
+    layers = [config.keys.get(key_name or ""), config.models.get(model), config.backends.get(backend), config.default]
     return CallPolicy(tuple(layer for layer in layers if layer is not None))
 
 
@@ -60,8 +64,10 @@ class Verdict:
     error: str | None = None
 
     @classmethod
-    def of(cls, spans: Sequence[Span], policy: CallPolicy) -> Verdict:
+    def of(cls, spans: Sequence[Span], policy: CallPolicy, unscannable: int = 0) -> Verdict:
         entities = count_types(spans)
+        if unscannable:
+            entities[UNSCANNABLE] = unscannable
         return cls(entities, {t: policy.action(t) for t in entities})
 
     def types_with(self, action: Action) -> list[str]:

@@ -11,22 +11,39 @@ request already holds as text (``vault``).
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
+import secrets
+import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from crossroads.backends.base import Body
-from crossroads.errors import BadGateway, GatewayTimeout, PermissionDenied, ServiceUnavailable
+from crossroads.errors import (
+    BadGateway,
+    ConfigError,
+    GatewayTimeout,
+    PermissionDenied,
+    PrivacyRefused,
+    ServiceUnavailable,
+)
 from crossroads.pipeline import Call, Next, NextStream, PassThrough
-from crossroads.privacy.body import get, json_answer, placeholders_in, restore_answer, text_slots, with_texts
+from crossroads.pipeline.call import Target
+from crossroads.privacy import walk
+from crossroads.privacy.body import json_answer, placeholders_in, restore_answer
 from crossroads.privacy.config import PrivacyConfig
 from crossroads.privacy.engine import Engine, combine
-from crossroads.privacy.operators import apply, hmac_key, operators
-from crossroads.privacy.policy import Verdict, policy_for
+from crossroads.privacy.operators import hmac_key, operators
+from crossroads.privacy.outbound import READABLE, Guarded
+from crossroads.privacy.policy import CallPolicy, Verdict, policy_for
 from crossroads.privacy.restore import json_string, plain, restore
+from crossroads.privacy.spans import Span, resolve
 from crossroads.privacy.stream import restored
+from crossroads.privacy.tokenizers import tokenizer_for
 from crossroads.privacy.vault import Mapping, Vault
+from crossroads.privacy.views import read_views, windows
 
 log = logging.getLogger("crossroads.privacy")
 HEADER = "x-crossroads-privacy"
@@ -35,7 +52,22 @@ FAST_ON_LOOP_CHARS = 65536  # larger requests are scanned on a worker thread
 
 def build(settings: Any, gateway: Any) -> PrivacyGuard | None:
     config: PrivacyConfig | None = getattr(settings, "privacy", None)
-    return None if config is None else PrivacyGuard(config)
+    return None if config is None else PrivacyGuard(resolve_models(config, settings))
+
+
+def resolve_models(config: PrivacyConfig, settings: Any) -> PrivacyConfig:
+    """``privacy.models`` keyed by public model names, aliases resolved; an unknown name is a config error."""
+    resolved: dict[str, Any] = {}
+    for name, policy in config.models.items():
+        public = settings.resolve(name)
+        if public is None:
+            close = difflib.get_close_matches(name, list(settings.models), n=1)
+            hint = f" — did you mean '{close[0]}'?" if close else ""
+            raise ConfigError(
+                "privacy policy names an unknown model", [f"privacy.models.{name}: no such model or alias{hint}"]
+            )
+        resolved[public] = {**resolved.get(public, {}), **policy}
+    return config.model_copy(update={"models": resolved})
 
 
 class ScanFailed(Exception):
@@ -49,9 +81,13 @@ class PrivacyGuard(PassThrough):
         self.vault = Vault(config.vault_ttl_s)
         self.hash_key = hmac_key(config)
         self.needs_ner = any(
-            policy_for(config, k, m).ner_types() for k in [None, *config.keys] for m in ["", *config.models]
+            policy_for(config, k, m, b).ner_types()
+            for k in [None, *config.keys]
+            for m in ["", *config.models]
+            for b in ["", *config.backends]
         )
         self.pool: ThreadPoolExecutor | None = None
+        self.ner_waiting = 0
 
     async def start(self) -> None:
         if self.needs_ner:
@@ -87,7 +123,18 @@ class PrivacyGuard(PassThrough):
         except (ServiceUnavailable, BadGateway, GatewayTimeout) as exc:
             if not call.local_only:
                 raise
-            why = ", ".join(sorted(call.facts["privacy"]["entities"])) or "a failed privacy scan"
+            entities = call.facts["privacy"]["entities"]
+            if exc.code == "no_local_backend" and entities:  # the model has no self-hosted deployment at all
+                kept = ", ".join(f"{t} ({n})" for t, n in sorted(entities.items()))
+                raise PrivacyRefused(
+                    f"This request contains {kept}, which the privacy policy keeps on self-hosted models, and model "
+                    f"'{call.model}' is served only by hosted backends. Use a model served locally, or ask an "
+                    "administrator to change the privacy policy"
+                    + (" (UNSCANNABLE: allow lets unreadable content leave)." if "UNSCANNABLE" in entities else "."),
+                    code="privacy_kept_local",
+                    headers={HEADER: call.response_headers.get(HEADER, "")},
+                ) from exc
+            why = ", ".join(sorted(entities)) or "a failed privacy scan"
             raise ServiceUnavailable(
                 f"This request may only be served by a self-hosted backend (it contains {why}), and none could "
                 f"serve it: {exc.message}",
@@ -96,30 +143,76 @@ class PrivacyGuard(PassThrough):
             ) from exc
 
     async def _guard(self, call: Call) -> tuple[Mapping, str | None]:
-        policy = policy_for(self.config, getattr(call.key, "name", None), call.model)
-        slots = text_slots(call.endpoint, call.body)
-        texts = [get(call.body, path) for path in slots]
+        requested = self._policy(call, call.model, "")
         try:
-            found = await self._scan(texts, policy.ner_types())
+            leaves = walk.leaves(call.body)
+        except RecursionError:
+            return self._scan_failed(call, "the request is nested too deeply to read"), None
+        readable = [i for i, leaf in enumerate(leaves) if leaf.kind in READABLE]
+        texts = [leaves[i].value for i in readable]
+        try:
+            found_texts = await self._read(texts, [leaves[i].prose for i in readable], self._ner_types(call))
         except ScanFailed as exc:
             return self._scan_failed(call, str(exc)), None
-        verdict = Verdict.of([s for spans in found for s in spans], policy)
+        found: list[list[Span]] = [[] for _ in leaves]
+        for i, spans in zip(readable, found_texts, strict=True):
+            found[i] = spans
+        scope, mapping = self._mapping(call)
+        taken = placeholders_in(call.body)
+        guarded = Guarded(call.body, leaves, found, operators(self.hash_key, mapping, taken), self._read_tokens(call))
+        verdict = Verdict.of(guarded.spans(), requested, guarded.opaque)  # token ids: read per target
         self._record(call, verdict)
         if verdict.types_with("block"):
             raise _blocked(verdict, call)
-        scope, mapping = self._mapping(call)
-        taken = placeholders_in(call.body) if verdict.types_with("pseudonymize") else frozenset()
-        ops = operators(self.hash_key, mapping, taken)
-        changes = {p: apply(t, s, policy.action, ops) for p, t, s in zip(slots, texts, found, strict=True) if s}
-        call.body = with_texts(call.body, {p: t for p, t in changes.items() if t != get(call.body, p)})
         call.local_only = call.local_only or verdict.local_only
+        if guarded.spans() or guarded.opaque or guarded.has_tokens:
+            call.body = guarded.safe_body()
+            call.outbound = partial(self._outbound, call, guarded)
         return mapping, scope
+
+    def _policy(self, call: Call, model: str, backend: str) -> CallPolicy:
+        return policy_for(self.config, getattr(call.key, "name", None), model, backend)
+
+    def _ner_types(self, call: Call) -> frozenset[str]:
+        """What the name model looks for: every type any target's policy may act on (decided per attempt)."""
+        key = getattr(call.key, "name", None)
+        return frozenset().union(
+            *(policy_for(self.config, key, m, b).ner_types() for m in ["", *self.config.models]
+              for b in ["", *self.config.backends])
+        )  # fmt: skip
+
+    def _read_tokens(self, call: Call) -> Any:
+        async def read(texts: list[str], prose: list[bool]) -> list[list[Span]]:
+            return await self._read(texts, prose, self._ner_types(call))
+
+        return read
+
+    async def _outbound(self, call: Call, guarded: Guarded, target: Target) -> Body:
+        policy = self._policy(call, target.model, target.backend)
+        try:
+            body, verdict = await guarded.body_for(policy, target, tokenizer_for(target))
+        except ScanFailed as exc:
+            raise PrivacyRefused(
+                f"The privacy guard could not read this request ({exc}), so it was not sent to '{target.backend}'.",
+                code="privacy_scan_failed",
+            ) from None
+        self._record(call, verdict)
+        return body
+
+    async def _read(self, texts: list[str], prose: list[bool], ner_types: frozenset[str]) -> list[list[Span]]:
+        async def scan_all(views: list[str]) -> list[list[Span]]:
+            return await self._scan(views, ner_types)
+
+        async def scan_extra(views: list[str]) -> list[list[Span]]:
+            return await self._scan(views, frozenset())
+
+        return await read_views(texts, prose, scan_all, scan_extra)
 
     async def _scan(self, texts: list[str], ner_types: frozenset[str]) -> list[list[Any]]:
         try:
             fast = await self._fast(texts)
             ner = await self._ner(texts, ner_types) if ner_types else [[] for _ in texts]
-        except ScanFailed:
+        except (ScanFailed, ServiceUnavailable):
             raise
         except Exception as exc:  # any detector failure fails closed; logged without its message (values)
             log.error("privacy scan failed: %s in %s", type(exc).__name__, _where(exc))
@@ -133,14 +226,38 @@ class PrivacyGuard(PassThrough):
         return await asyncio.to_thread(lambda: [self.engine.scan_fast(t) for t in texts])
 
     async def _ner(self, texts: list[str], ner_types: frozenset[str]) -> list[list[Any]]:
+        """On the model's worker threads, in bounded windows, within the time limit; a full queue is a 503."""
         if self.pool is None:
             raise ScanFailed("the NER model is not loaded")
-        loop = asyncio.get_running_loop()
-        work = loop.run_in_executor(self.pool, lambda: [self.engine.scan_ner(t, ner_types) for t in texts])
+        ner = self.config.ner
+        if self.ner_waiting >= ner.max_queue:
+            raise ServiceUnavailable(
+                "The privacy guard is busy reading other requests; retry shortly.",
+                code="privacy_busy",
+                headers={"Retry-After": "1"},
+            )
+        deadline = time.monotonic() + ner.timeout_s
+        work = asyncio.get_running_loop().run_in_executor(
+            self.pool, lambda: [self._ner_text(t, ner_types, deadline) for t in texts]
+        )
+        self.ner_waiting += 1
         try:
-            return await asyncio.wait_for(work, self.config.ner.timeout_s)
+            return await asyncio.wait_for(work, ner.timeout_s)
         except TimeoutError:
-            raise ScanFailed(f"the NER model took longer than {self.config.ner.timeout_s:g} s") from None
+            raise ScanFailed(f"the NER model took longer than {ner.timeout_s:g} s") from None
+        finally:
+            self.ner_waiting -= 1
+
+    def _ner_text(self, text: str, ner_types: frozenset[str], deadline: float) -> list[Span]:
+        """The name model over ``text`` in windows of at most ``ner.window_chars``: time linear in the length, and
+        a request past its time limit stops at the next window (its worker is free for the others)."""
+        found: list[Span] = []
+        for offset, window in windows(text, self.config.ner.window_chars):
+            if time.monotonic() > deadline:
+                raise TimeoutError
+            spans = self.engine.scan_ner(window, ner_types)
+            found += [s._replace(start=s.start + offset, end=s.end + offset) for s in spans]
+        return resolve(found) if len(found) > 1 else found
 
     def _scan_failed(self, call: Call, reason: str) -> Mapping:
         verdict = Verdict(error=reason)
@@ -160,10 +277,19 @@ class PrivacyGuard(PassThrough):
         call.response_headers[HEADER] = verdict.header()
 
     def _mapping(self, call: Call) -> tuple[str | None, Mapping]:
+        """The request's own mapping, or a conversation's: under an API key, the key id's conversation of that
+        name; without keys, only a conversation id this gateway issued (an unknown one starts a new conversation,
+        whose id goes back in the response header)."""
         conversation = call.headers.get(self.config.conversation_header)
-        if conversation:
-            return None, self.vault.get(f"{getattr(call.key, 'name', '')}\0{conversation}")
-        return call.request_id, self.vault.get(call.request_id)
+        if not conversation:
+            return call.request_id, self.vault.get(call.request_id)
+        key_id = getattr(call.key, "id", None)
+        if key_id is not None:
+            return None, self.vault.get(f"key:{key_id}\0{conversation}")
+        if not self.vault.has(f"conv:{conversation}"):
+            conversation = secrets.token_urlsafe(24)
+        call.response_headers[self.config.conversation_header] = conversation
+        return None, self.vault.get(f"conv:{conversation}")
 
     def _done(self, scope: str | None) -> None:
         if scope is not None:

@@ -1,7 +1,8 @@
 """Pseudonym mappings, in memory with a time to live. Values never leave this process and are never logged.
 
-A mapping belongs to one request, or to one conversation (the ``x-crossroads-conversation`` header,
-scoped by API key name so one key cannot read another's mapping). The same value gets the same
+A mapping belongs to one request, or to one conversation (the ``x-crossroads-conversation`` header:
+under an API key, scoped by the key's id so one key cannot read another's mapping; without keys, an id the
+gateway issued — random, 192 bits — so nobody can name another client's conversation). The same value gets the same
 placeholder in every message of the request or conversation.
 
 A new placeholder is never one the request already holds as text (a client may type ``<EMAIL_ADDRESS_1>``
@@ -59,6 +60,11 @@ class Vault:
             mapping = self._mappings[scope] = Mapping()
         mapping.expires = now + self.ttl_s
         return mapping
+
+    def has(self, scope: str) -> bool:
+        """A live mapping exists for ``scope`` (its time to live is not touched)."""
+        mapping = self._mappings.get(scope)
+        return mapping is not None and mapping.expires > self.clock()
 
     def drop(self, scope: str) -> None:
         self._mappings.pop(scope, None)

@@ -18,8 +18,8 @@ from random import Random
 from typing import Any, Generic, TypeVar
 
 from crossroads.backends.base import Body
-from crossroads.errors import CrossroadsError
-from crossroads.pipeline.call import Call
+from crossroads.errors import CrossroadsError, PrivacyRefused
+from crossroads.pipeline.call import Call, Target
 from crossroads.routing import attempt, plan
 from crossroads.routing.cascade import Cascade
 from crossroads.routing.config import RetryConfig
@@ -63,6 +63,8 @@ class Loop:
         run = _Run(call, group, plan.candidates(call, group, self.groups, self.rng), self._deadline())
         call.facts["attempts"] = run.attempts
         for round_ in range(self.retry.retries + 1):
+            if round_ and all(d.key in run.answered for d in run.order):
+                break  # every candidate answered or was refused by the privacy policy: nothing to retry
             if round_ and not await self._wait(round_, run.attempts, run.deadline):
                 break
             served = await self._round(run, opener)
@@ -86,10 +88,17 @@ class Loop:
         return None
 
     async def _try(self, run: _Run, d: Deployment, opener: Opener[T], timeout: float | None) -> Served[T] | None:
+        target = Target(d.location, d.backend.name, plan.served_model(run.group, d, self.groups), d.upstream)
+        try:
+            body = await run.call.body_for(target)
+        except PrivacyRefused as exc:  # the policy forbids this target: nothing is sent, the next one may do
+            run.answered.add(d.key)
+            run.last = (d, exc)
+            return None
         record = attempt.new_record(d)
         run.attempts.append(record)
         try:
-            result = await opener(d, run.call, {**run.call.body, "model": d.upstream}, record, timeout)
+            result = await opener(d, run.call, body, record, timeout)
         except CrossroadsError as exc:
             if not retryable(exc):  # the client's mistake: no other deployment would answer better
                 raise self._explained(run, d, exc) from None

@@ -56,6 +56,13 @@ def _no_local(call: Call, ordered: Sequence[Deployment]) -> ServiceUnavailable:
     )
 
 
+def served_model(group: Group, d: Deployment, groups: Mapping[str, Group]) -> str:
+    """The public model ``d`` serves in this call: the group's own, else the first fallback's that lists it."""
+    if d in group.prepared.deployments:
+        return group.name
+    return next((n for n in group.fallbacks if d in groups[n].prepared.deployments), group.name)
+
+
 def _how(group: Group, used: Deployment, groups: Mapping[str, Group]) -> str:
     if used in group.prepared.deployments:
         return group.strategy

@@ -8,7 +8,8 @@ mirrored only to self-hosted candidates; a call whose key has a model list only 
 those models. Records go to a ``ShadowSink``; the default appends JSON lines.
 
 A record: ts, request_id, model, endpoint, sensitive, request (the body as the primary received it,
-after the privacy guard), primary and shadow (each: backend, upstream_model, location, status,
+after the privacy guard: every value it found is a placeholder there, whatever the policy let each
+target see), primary and shadow (each: backend, upstream_model, location, status,
 error_type, latency_s, usage, cost, answer).
 """
 
@@ -24,8 +25,8 @@ from typing import Any, Protocol
 import orjson
 
 from crossroads.backends.base import Body
-from crossroads.errors import CrossroadsError
-from crossroads.pipeline.call import Call
+from crossroads.errors import CrossroadsError, PrivacyRefused
+from crossroads.pipeline.call import Call, Target
 from crossroads.routing import attempt
 from crossroads.routing.deployment import Deployment
 from crossroads.routing.groups import Group, Shadow
@@ -98,16 +99,23 @@ class Shadower:
             if len(self.tasks) >= self.max_in_flight:
                 log.debug("shadow skipped: %d mirrors already running", len(self.tasks))
                 return
-            task = asyncio.create_task(self._run(call, target.deployment, body, primary, answer))
+            task = asyncio.create_task(self._run(call, group.name, target.deployment, body, primary, answer))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
 
-    async def _run(self, call: Call, d: Deployment, body: Body, primary: dict[str, Any], answer: str) -> None:
-        mirrored = {k: v for k, v in body.items() if k not in ("stream", "stream_options")}
+    async def _run(
+        self, call: Call, model: str, d: Deployment, body: Body, primary: dict[str, Any], answer: str
+    ) -> None:
+        try:  # the privacy policy decided for the shadow's own target, as for any attempt
+            outbound = await call.body_for(Target(d.location, d.backend.name, model, d.upstream))
+        except PrivacyRefused:
+            log.debug("shadow %s skipped: the privacy policy keeps this request from it", d.key)
+            return
+        mirrored = {k: v for k, v in outbound.items() if k not in ("stream", "stream_options")}
         record = attempt.new_record(d)
         reply: Body | None = None
         try:
-            reply = await attempt.send(d, call.endpoint, {**mirrored, "model": d.upstream}, record, self.timeout)
+            reply = await attempt.send(d, call.endpoint, mirrored, record, self.timeout)
         except CrossroadsError as exc:
             log.info("shadow %s failed: %s", d.key, exc.message)
         for listener in self.listeners:
