@@ -150,7 +150,7 @@ async def test_keep_local_found_only_in_response_format_never_reaches_hosted(
     async for c in client_for(gateway(settings(fake[0], {"default": POLICY}), echo)):
         with pytest.raises(openai.APIStatusError) as info:
             await c.chat.completions.create(model="gpt", messages=user("hi"), extra_body=fields, stream=stream)
-        assert info.value.status_code == 503 and info.value.code == "no_local_backend"
+        assert info.value.status_code == 403 and info.value.code == "privacy_kept_local"
         assert "US_SSN" in info.value.message and SSN not in info.value.message
         await c.chat.completions.create(model="echo", messages=user("hi"), extra_body=fields)
     assert len(fake[1].requests) == 0

@@ -15,6 +15,7 @@ import difflib
 import logging
 import secrets
 import time
+from bisect import bisect_right
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -48,6 +49,7 @@ from crossroads.privacy.views import read_views, windows
 log = logging.getLogger("crossroads.privacy")
 HEADER = "x-crossroads-privacy"
 FAST_ON_LOOP_CHARS = 65536  # larger requests are scanned on a worker thread
+JOIN = "\n\n"  # between the texts of one request in the fast detectors' single pass
 
 
 def build(settings: Any, gateway: Any) -> PrivacyGuard | None:
@@ -88,6 +90,7 @@ class PrivacyGuard(PassThrough):
         )
         self.pool: ThreadPoolExecutor | None = None
         self.ner_waiting = 0
+        self.leaves = walk.leaves  # what the guard reads in a body (replaceable to compare readers)
 
     async def start(self) -> None:
         if self.needs_ner:
@@ -145,7 +148,7 @@ class PrivacyGuard(PassThrough):
     async def _guard(self, call: Call) -> tuple[Mapping, str | None]:
         requested = self._policy(call, call.model, "")
         try:
-            leaves = walk.leaves(call.body)
+            leaves = self.leaves(call.body)
         except RecursionError:
             return self._scan_failed(call, "the request is nested too deeply to read"), None
         readable = [i for i, leaf in enumerate(leaves) if leaf.kind in READABLE]
@@ -222,8 +225,30 @@ class PrivacyGuard(PassThrough):
     async def _fast(self, texts: list[str]) -> list[list[Any]]:
         """On the event loop (microseconds) unless the texts are large, then on a worker thread."""
         if sum(len(t) for t in texts) <= FAST_ON_LOOP_CHARS:
+            return self._fast_batch(texts)
+        return await asyncio.to_thread(self._fast_batch, texts)
+
+    def _fast_batch(self, texts: list[str]) -> list[list[Span]]:
+        """The fast detectors over all texts in one pass, joined by blank lines (a request has dozens of short
+        strings; one scan costs about what one short string does). A finding that crosses a join belongs to no
+        text: the texts it touches are scanned again on their own, so the join never hides or makes a finding."""
+        if len(texts) < 2:
             return [self.engine.scan_fast(t) for t in texts]
-        return await asyncio.to_thread(lambda: [self.engine.scan_fast(t) for t in texts])
+        starts, position = [], 0
+        for text in texts:
+            starts.append(position)
+            position += len(text) + len(JOIN)
+        found: list[list[Span]] = [[] for _ in texts]
+        alone: set[int] = set()
+        for span in self.engine.scan_fast(JOIN.join(texts)):
+            i = bisect_right(starts, span.start) - 1
+            if span.end - starts[i] > len(texts[i]):
+                alone.update(range(i, bisect_right(starts, span.end - 1)))
+                continue
+            found[i].append(span._replace(start=span.start - starts[i], end=span.end - starts[i]))
+        for i in alone:
+            found[i] = self.engine.scan_fast(texts[i])
+        return found
 
     async def _ner(self, texts: list[str], ner_types: frozenset[str]) -> list[list[Any]]:
         """On the model's worker threads, in bounded windows, within the time limit; a full queue is a 503."""
