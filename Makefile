@@ -93,7 +93,7 @@ audit: $(TOOLS)/.installed
 	$(TOOLS)/bin/python requirements/audit.py $(LOCK_TEST)
 
 # the privacy benchmark and the name model read public corpora from git mirrors: DIR/owner+name/repo
-MIRRORS ?= /work/.mirror
+MIRRORS ?= $(abspath ../.mirror)
 
 bench-privacy: install-test
 	$(BIN)/python benchmarks/privacy_accuracy.py --mirrors $(MIRRORS)

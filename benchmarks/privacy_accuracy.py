@@ -162,7 +162,12 @@ def table(results: dict[str, dict[str, Any]]) -> Table:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"), help="where fetched repositories are")
+    parser.add_argument(
+        "--mirrors",
+        type=Path,
+        default=Path(__file__).resolve().parents[2] / ".mirror",
+        help="where fetched repositories are",
+    )
     parser.add_argument("--sets", default=",".join(s.name for s in SETS), help="comma-separated set names")
     parser.add_argument("--n", type=int, default=1000, help="texts drawn from each set (all if fewer)")
     parser.add_argument("--seed", type=int, default=7)

@@ -125,7 +125,7 @@ def train(rows: list[tuple[np.ndarray, list[int]]], epochs: int, seed: int) -> t
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
+    parser.add_argument("--mirrors", type=Path, default=Path(__file__).resolve().parents[2] / ".mirror")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--synthetic", type=int, default=8000)
     parser.add_argument("--seed", type=int, default=13)
