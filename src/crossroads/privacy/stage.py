@@ -90,6 +90,7 @@ class PrivacyGuard(PassThrough):
         )
         self.pool: ThreadPoolExecutor | None = None
         self.ner_waiting = 0
+        self.ner_types_by_key: dict[str | None, frozenset[str]] = {}
         self.leaves = walk.leaves  # what the guard reads in a body (replaceable to compare readers)
 
     async def start(self) -> None:
@@ -161,7 +162,8 @@ class PrivacyGuard(PassThrough):
         for i, spans in zip(readable, found_texts, strict=True):
             found[i] = spans
         scope, mapping = self._mapping(call)
-        taken = placeholders_in(call.body)
+        maybe_rewritten = any(found) or any(leaf.kind == "tokens" for leaf in leaves)
+        taken = placeholders_in(call.body) if maybe_rewritten else frozenset()  # a second walk only when needed
         guarded = Guarded(call.body, leaves, found, operators(self.hash_key, mapping, taken), self._read_tokens(call))
         verdict = Verdict.of(guarded.spans(), requested, guarded.opaque)  # token ids: read per target
         self._record(call, verdict)
@@ -177,12 +179,16 @@ class PrivacyGuard(PassThrough):
         return policy_for(self.config, getattr(call.key, "name", None), model, backend)
 
     def _ner_types(self, call: Call) -> frozenset[str]:
-        """What the name model looks for: every type any target's policy may act on (decided per attempt)."""
+        """What the name model looks for: every type any target's policy may act on (decided per attempt);
+        worked out once per key name (the policies never change while the guard runs)."""
         key = getattr(call.key, "name", None)
-        return frozenset().union(
-            *(policy_for(self.config, key, m, b).ner_types() for m in ["", *self.config.models]
-              for b in ["", *self.config.backends])
-        )  # fmt: skip
+        found = self.ner_types_by_key.get(key)
+        if found is None:
+            found = self.ner_types_by_key[key] = frozenset().union(
+                *(policy_for(self.config, key, m, b).ner_types() for m in ["", *self.config.models]
+                  for b in ["", *self.config.backends])
+            )  # fmt: skip
+        return found
 
     def _read_tokens(self, call: Call) -> Any:
         async def read(texts: list[str], prose: list[bool]) -> list[list[Span]]:
