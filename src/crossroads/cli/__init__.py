@@ -26,6 +26,8 @@ COMMANDS: dict[str, str] = {
     "db": "crossroads.cli.db_cmd:db",
     "audit": "crossroads.cli.audit_cmd:audit",
     "usage": "crossroads.cli.usage_cmd:usage",
+    "tune": "crossroads.cli.tune_cmd:tune",
+    "dataset": "crossroads.cli.tune_cmd:dataset",
 }
 
 

@@ -1,0 +1,112 @@
+"""crossroads tune: collect a dataset from stored traffic, fine-tune the embedded model, print its route.
+
+crossroads tune collect   (prompt, hosted answer) pairs -> train/validation/test chat JSONL (also: crossroads dataset)
+crossroads tune train     LoRA on CPU -> a GGUF LoRA adapter the embedded backend loads (``lora:``)
+crossroads tune route     the model group that serves the tuned model first and cascades to the hosted one
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from crossroads.cli.common import CONTEXT, config_option, fail, output_dir, settings_or_exit
+from crossroads.cli.usage_cmd import _since
+from crossroads.config import Settings
+from crossroads.errors import ConfigError
+from crossroads.routing.config import ValidatorConfig
+
+
+@click.group(context_settings=CONTEXT)
+def tune() -> None:
+    """Customize the self-hosted model on your own traffic: collect, train, evaluate (crossroads eval), route."""
+
+
+def _checks(values: tuple[str, ...]) -> tuple[ValidatorConfig, ...]:
+    out = []
+    for value in values:
+        try:
+            out.append(ValidatorConfig.model_validate(json.loads(value)))
+        except ValidationError as exc:
+            fail(f"--check {value!r}: {exc.errors()[0]['msg']}")
+        except ValueError:
+            fail(f'--check {value!r} is not JSON — e.g. --check \'{{"type": "json"}}\'')
+    return tuple(out)
+
+
+def _hosted(settings: Settings, teachers: tuple[str, ...]) -> frozenset[str]:
+    named = {t.partition(":")[0] for t in teachers}
+    return frozenset(n for n, b in settings.backends.items() if b.location == "hosted") | named
+
+
+def _group_checks(settings: Settings, models: tuple[str, ...]) -> tuple[ValidatorConfig, ...]:
+    """The cascade validators of the one model asked for, when its group has a cascade."""
+    if len(models) != 1 or models[0] not in settings.models:
+        return ()
+    cascade = settings.models[models[0]].cascade
+    return tuple(cascade.validators) if cascade is not None else ()
+
+
+def collect_request(settings: Settings, opts: dict[str, Any]) -> Any:
+    from crossroads.metering.build import database_url
+    from crossroads.routing.shadow import DEFAULT_LOG
+    from crossroads.tune.collect import CollectRequest
+
+    models, teachers = tuple(opts["models"]), tuple(opts["teachers"])
+    checks = _checks(opts["checks"]) or (() if opts["no_checks"] else _group_checks(settings, models))
+    shadow, ledger = opts["shadow"], opts["ledger"]
+    if shadow is None and ledger is None:  # what this config's gateway writes
+        shadow = str(settings.routing.shadow_log or DEFAULT_LOG)
+        shadow = shadow if Path(shadow).exists() else None
+        ledger = database_url(settings.metering) if settings.metering.content_logging.enabled else None
+    return CollectRequest(
+        out_dir=output_dir(opts["out"], "--out", create=True),
+        shadow=shadow,
+        ledger=ledger,
+        content_key_env=settings.metering.content_logging.key_env,
+        hosted=_hosted(settings, teachers),
+        models=models,
+        teachers=teachers,
+        since=opts["since"],
+        until=opts["until"],
+        checks=checks,
+        validation=opts["validation"],
+        test=opts["test"],
+    )
+
+
+@tune.command("collect", context_settings=CONTEXT)
+@config_option
+@click.option("--shadow", help="Shadow records: a JSONL file or database URL (default: where --config writes them).")
+@click.option("--ledger", help="Database URL of the ledger with the content log (metering.content_logging).")
+@click.option("--model", "models", multiple=True, help="Only requests to this public model (repeatable).")
+@click.option("--teacher", "teachers", multiple=True, help="Only answers of this backend[:upstream_model].")
+@click.option("--since", callback=_since, help="Only traffic since a UTC date (2026-11-01) or an age (12h, 7d).")
+@click.option("--until", callback=_since, help="Only traffic before a UTC date or an age.")
+@click.option("--check", "checks", multiple=True, help='A validator every answer must pass, e.g. \'{"type": "json"}\'.')
+@click.option("--no-checks", is_flag=True, help="Keep every answer (default: the model's cascade validators).")
+@click.option("--validation", type=click.FloatRange(0, 0.5), default=0.1, show_default=True, help="Share.")
+@click.option("--test", type=click.FloatRange(0, 0.5), default=0.2, show_default=True, help="Share (the newest).")
+@click.option("--out", default="crossroads-dataset", show_default=True, help="Folder for the JSONL files.")
+def collect(config_path: str | None, **opts: Any) -> None:
+    """Build a fine-tuning dataset (OpenAI chat JSONL) from the hosted answers the gateway stored."""
+    from crossroads.tune.collect import collect_with_gateway
+
+    settings = settings_or_exit(config_path)
+    try:
+        result = asyncio.run(collect_with_gateway(collect_request(settings, opts), settings))
+    except ConfigError as exc:
+        fail(str(exc))
+    skipped = ", ".join(f"{n} {why}" for why, n in result.skipped.most_common()) or "none"
+    click.echo(f"read {result.read} answers; left out: {skipped}; {result.duplicates} duplicate prompts")
+    for name, path in result.files.items():
+        click.echo(f"  {name:<11} {result.counts.get(name, result.counts.get('test', 0)):>6}  {path}")
+
+
+dataset = click.Command("dataset", callback=collect.callback, params=collect.params, help=collect.help,
+                        context_settings=CONTEXT)  # fmt: skip
