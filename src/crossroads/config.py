@@ -27,6 +27,7 @@ from crossroads.routing.config import (
     cross_check,
     group_backend,
 )
+from crossroads.ui.config import UiConfig
 from crossroads.urls import header_problem, url_problem
 
 CONFIG_ENV = "CROSSROADS_CONFIG"
@@ -155,6 +156,7 @@ class Settings(Strict):
     privacy: PrivacyConfig | None = Field(None, description="the privacy guard; absent: requests pass untouched")
     routing: RoutingConfig = RoutingConfig()
     metering: MeteringConfig = MeteringConfig()
+    ui: UiConfig = UiConfig()
     source: str | None = Field(None, exclude=True, description="where these settings came from")
 
     def upstream_name(self, public: str) -> str:

@@ -15,6 +15,8 @@ from crossroads.api.responses import handle_crossroads_error, handle_http_error,
 from crossroads.config import Settings, default_settings
 from crossroads.errors import CrossroadsError
 from crossroads.gateway import Gateway
+from crossroads.ui import api as dashboard_api
+from crossroads.ui import pages as dashboard_pages
 
 ROUTERS = (
     generation.router,
@@ -24,6 +26,8 @@ ROUTERS = (
     metrics.router,
     admin.router,
     docs.router,
+    dashboard_api.router,
+    dashboard_pages.router,
 )
 
 
@@ -47,6 +51,7 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None,
     app.state.gateway = gw
     for router in ROUTERS:
         app.router.routes.extend(router.routes)  # not include_router: its per-request indirection costs ~9 µs
+    app.router.routes.append(dashboard_pages.static())
     app.add_exception_handler(CrossroadsError, handle_crossroads_error)
     app.add_exception_handler(HTTPException, handle_http_error)
     app.add_exception_handler(Exception, handle_unexpected)

@@ -103,6 +103,8 @@ def _answers() -> dict[tuple[str, str], tuple[str, Callable[[], Any], tuple[str,
     from openai.types import Completion, CreateEmbeddingResponse, Model
     from openai.types.chat import ChatCompletion
 
+    from crossroads.ui import api as dashboard
+
     admin = ("400", "401", "403", "404", "500")
     return {
         ("/v1/chat/completions", "post"): ("200", _answer(ChatCompletion), GENERATION),
@@ -118,6 +120,7 @@ def _answers() -> dict[tuple[str, str], tuple[str, Callable[[], Any], tuple[str,
         ("/admin/keys/{key}", "delete"): ("200", _answer(), admin),
         ("/admin/keys/{key}/rotate", "post"): ("201", _answer(), (*admin, "413")),
         ("/admin/audit/verify", "get"): ("200", _answer(), admin),
+        **dashboard.answers(admin),
     }
 
 
@@ -154,6 +157,9 @@ def document(app: FastAPI, settings: Settings) -> dict[str, Any]:
     if "Embedding" in components:  # with encoding_format: base64, a string of little-endian float32s
         vector = components["Embedding"]["properties"]["embedding"]
         components["Embedding"]["properties"]["embedding"] = {"anyOf": [vector, {"type": "string"}]}
+    from crossroads.ui.api import add_range_parameter
+
+    add_range_parameter(paths)
     doc["paths"] = paths
     doc["components"] = {"schemas": components}
     if metered:

@@ -26,6 +26,7 @@ from crossroads.store.models import ApiKey
 
 PREFIX = "sk-cr-"
 PERIODS = ("day", "week", "month", "total")
+ROLES = ("admin", "viewer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class KeyRecord:
     created_at: datetime | None = None
     revoked_at: datetime | None = None
     expires_at: datetime | None = None
+    role: str | None = None  # admin or viewer: may sign in to the dashboard (crossroads.ui)
 
     def allows(self, model: str) -> bool:
         return self.models is None or model in self.models
@@ -62,6 +64,7 @@ class KeyRecord:
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "role": self.role,
         }
 
 
@@ -93,6 +96,7 @@ def record(row: Mapping[str, Any]) -> KeyRecord:
         created_at=row["created_at"],
         revoked_at=row.get("revoked_at"),
         expires_at=row.get("expires_at"),
+        role=row.get("role"),
     )
 
 
@@ -106,12 +110,15 @@ def create_key(
     tpm: int | None = None,
     models: list[str] | None = None,
     expires_at: datetime | None = None,
+    role: str | None = None,
 ) -> tuple[KeyRecord, str]:
     """A new key; returns its record and the plaintext, which is not stored anywhere."""
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+    if role is not None and role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
     with engine.begin() as conn:
-        return _insert(conn, name, budget, period, rpm, tpm, models, expires_at, "key.create")
+        return _insert(conn, name, budget, period, rpm, tpm, models, expires_at, "key.create", role)
 
 
 def _insert(
@@ -124,6 +131,7 @@ def _insert(
     models: list[str] | frozenset[str] | None,
     expires_at: datetime | None,
     event: str,
+    role: str | None = None,
 ) -> tuple[KeyRecord, str]:
     plaintext = PREFIX + secrets.token_urlsafe(32)
     key_id = "key_" + secrets.token_hex(8)
@@ -139,8 +147,9 @@ def _insert(
         "models": sorted(set(models)) if models else None,
         "created_at": utcnow(),
         "expires_at": expires_at,
+        "role": role,
     }
-    detail = {k: audit.canonical(v) for k, v in values.items() if k != "key_hash"}
+    detail = {k: audit.canonical(v) for k, v in values.items() if k != "key_hash" and (k != "role" or v)}
     conn.execute(insert(ApiKey), values)
     audit.append(conn, [_event(event, key_id, detail)])
     key_watch.announce(conn)
@@ -189,8 +198,22 @@ def rotate_key(engine: Engine, id_or_name: str, grace: timedelta) -> tuple[KeyRe
         detail = {"id": old.id, "name": old.name, "expires_at": audit.canonical(old.expires_at)}
         audit.append(conn, [_event("key.expire", old.id, detail)])
         limits = (old.budget, old.period, old.rpm, old.tpm, old.models)
-        new, plaintext = _insert(conn, old.name, *limits, None, "key.rotate")
+        new, plaintext = _insert(conn, old.name, *limits, None, "key.rotate", old.role)
     return old, new, plaintext
+
+
+def set_budget(engine: Engine, id_or_name: str, budget: Decimal | None, period: str | None = None) -> KeyRecord:
+    """Change an active key's budget (None: no budget) and, optionally, its period; an admin event."""
+    if period is not None and period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+    with engine.begin() as conn:
+        row = _one_active(conn, id_or_name)
+        period = period or row.period
+        conn.execute(update(ApiKey).where(ApiKey.id == row.id).values(budget=budget, period=period))
+        detail = {"id": row.id, "name": row.name, "budget": audit.canonical(budget), "period": period}
+        audit.append(conn, [_event("key.budget", row.id, detail)])
+        key_watch.announce(conn)
+    return record({**row._mapping, "budget": budget, "period": period})
 
 
 def _one_active(conn: Connection, id_or_name: str) -> Any:

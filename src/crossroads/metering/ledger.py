@@ -2,7 +2,7 @@
 
 Requests hand a ``Pending`` to ``LedgerWriter.put`` (a bounded queue: when it is full, requests wait
 rather than lose rows). One task drains the queue in batches; each batch is one transaction in a
-worker thread: ledger rows, their audit-chain links and the settled budgets. ``aclose`` drains
+worker thread: ledger rows, their audit-chain links, the dashboard's rollups and the settled budgets. ``aclose`` drains
 everything queued, so a graceful shutdown loses no settled request.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
-from crossroads.metering import audit, budget
+from crossroads.metering import audit, budget, rollup
 from crossroads.metering.config import LedgerConfig
 from crossroads.metering.rows import Row, build_row, build_rows
 from crossroads.store.models import LedgerRow
@@ -123,6 +123,7 @@ class LedgerWriter:
         with self.engine.begin() as conn:
             conn.execute(insert(LedgerRow), [row.values for row in rows])
             audit.append(conn, [row.link for row in rows])
+            rollup.add(conn, [row.values for row in rows])
             budget.settle(conn, settles)
         if self.observe is not None:
             for row in rows:

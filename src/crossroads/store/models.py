@@ -10,7 +10,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from crossroads.store.types import Money
@@ -35,6 +47,7 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    role: Mapped[str | None] = mapped_column(String(16))  # "admin" or "viewer": may sign in to the dashboard
 
 
 class BudgetUsage(Base):
@@ -146,3 +159,89 @@ class ShadowResult(Base):
     shadow_latency_ms: Mapped[float | None] = mapped_column(Float)
     primary_cost: Mapped[Decimal | None] = mapped_column(Money)
     shadow_cost: Mapped[Decimal | None] = mapped_column(Money)
+
+
+# The dashboard's rollups: kept by the ledger writer in the same transaction as the rows they count
+# (crossroads.metering.rollup), so a page sums a few thousand rollup rows instead of millions of ledger rows.
+# Dimensions are never NULL ('' stands for none), so each group is one row under its unique constraint.
+USAGE_DIMS = (
+    "hour", "key_id", "model", "backend", "kind", "status", "error_type", "privacy_action", "local_only", "fallback"
+)  # fmt: skip
+
+
+class UsageHourly(Base):
+    """Ledger rows per hour and group: requests, money, tokens, latency sums, failed attempts before the answer.
+    ``kind``: request (a client's call), shadow (a mirrored copy) or extra (a cascade step turned down, a judge)."""
+
+    __tablename__ = "usage_hourly"
+    __table_args__ = (UniqueConstraint(*USAGE_DIMS, name="uq_usage_hourly_group"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hour: Mapped[datetime] = mapped_column(DateTime)
+    key_id: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(200))
+    backend: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(8))
+    status: Mapped[int] = mapped_column(Integer)
+    error_type: Mapped[str] = mapped_column(String(64))
+    privacy_action: Mapped[str] = mapped_column(String(16))
+    local_only: Mapped[bool] = mapped_column(Boolean)
+    fallback: Mapped[bool] = mapped_column(Boolean)
+    requests: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[Decimal] = mapped_column(Money)
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger)
+    completion_tokens: Mapped[int] = mapped_column(BigInteger)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    ttft_requests: Mapped[int] = mapped_column(Integer)
+    ttft_ms: Mapped[float] = mapped_column(Float)
+    failed_attempts: Mapped[int] = mapped_column(Integer)
+
+
+class TrafficMinute(Base):
+    """Client requests per minute (the live view): how many, how many failed, what everything cost."""
+
+    __tablename__ = "traffic_minute"
+
+    minute: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    requests: Mapped[int] = mapped_column(Integer)
+    errors: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[Decimal] = mapped_column(Money)
+
+
+class LatencyHourly(Base):
+    """Histogram of client request latency and time to first token per hour: bins 5% wide (``rollup.BIN``)."""
+
+    __tablename__ = "latency_hourly"
+
+    hour: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    measure: Mapped[str] = mapped_column(String(8), primary_key=True)  # latency | ttft
+    bin: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requests: Mapped[int] = mapped_column(Integer)
+
+
+class PrivacyHourly(Base):
+    """What the guard found per hour: entity type and the request's action — requests and findings, never values."""
+
+    __tablename__ = "privacy_hourly"
+
+    hour: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    action: Mapped[str] = mapped_column(String(16), primary_key=True)
+    requests: Mapped[int] = mapped_column(Integer)
+    found: Mapped[int] = mapped_column(Integer)
+
+
+class AuditCheck(Base):
+    """One verification of the audit chain (dashboard or ``crossroads audit verify``): when, and what it found."""
+
+    __tablename__ = "audit_checks"
+    __table_args__ = (Index("ix_audit_checks_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    entries: Mapped[int] = mapped_column(Integer)
+    ledger_rows: Mapped[int] = mapped_column(Integer)
+    head: Mapped[str] = mapped_column(String(64))
+    problems: Mapped[list[str]] = mapped_column(JSON)
+    by: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,165 @@
+"""The dashboard's rollups, kept in step with the ledger: each batch of ledger rows adds to its hour's group
+(``usage_hourly``), its minute (``traffic_minute``), the latency histograms and the guard's findings, in the
+writer's own transaction — a page then sums a few thousand rows however long the ledger is.
+
+Adding is an upsert (``INSERT … ON CONFLICT DO UPDATE``: SQLite and PostgreSQL spell it alike); the groups
+are sorted first so concurrent writers lock rows in one order. ``rebuild`` computes them again from the
+ledger (the migration that introduced them, and a repair).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from crossroads.store.models import USAGE_DIMS, LatencyHourly, LedgerRow, PrivacyHourly, TrafficMinute, UsageHourly
+
+BIN = 1.05  # histogram bins grow by 5%: a percentile read from them is within 2.5% of the exact one
+SHADOW_KEY = "shadow"
+USAGE_SUMS: tuple[str, ...] = ("requests", "cost", "prompt_tokens", "completion_tokens", "latency_ms")
+USAGE_SUMS += ("ttft_requests", "ttft_ms", "failed_attempts")
+INSERTS: dict[str, Callable[[Table], Any]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def bin_of(ms: float) -> int:
+    """The histogram bin of a duration: bin b holds (BIN**(b-1), BIN**b] milliseconds; 0 holds up to 1 ms."""
+    return max(0, math.ceil(math.log(max(ms, 1e-9)) / math.log(BIN) - 1e-9))
+
+
+def bin_value(b: int) -> float:
+    """What a bin stands for: the geometric middle of its bounds (milliseconds)."""
+    return BIN ** (b - 0.5) if b > 0 else 0.5
+
+
+def hour_of(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def kind_of(row: Mapping[str, Any]) -> str:
+    if row["key_id"] == SHADOW_KEY:
+        return "shadow"
+    return "extra" if "." in str(row["id"]) else "request"
+
+
+def route_facts(reason: str | None) -> tuple[bool, int]:
+    """(served by a fallback model, attempts that failed first) from the ledger's route reason."""
+    parts = [p.strip() for p in (reason or "").split(";")]
+    return any(p.startswith("fallback") for p in parts), sum(1 for p in parts if p.startswith("after "))
+
+
+def usage_group(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    privacy = row["privacy"] or {}
+    fallback, _ = route_facts(row["route_reason"])
+    return (
+        hour_of(row["at"]),
+        row["key_id"] or "",
+        row["model"],
+        row["backend"] or "",
+        kind_of(row),
+        int(row["status"]),
+        row["error_type"] or "",
+        str(privacy.get("action") or ""),
+        bool(privacy.get("local_only")),
+        fallback,
+    )
+
+
+class Sums:
+    """The four rollups of some ledger rows, before they are added to the tables."""
+
+    def __init__(self) -> None:
+        self.usage: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, Decimal(0), 0, 0, 0.0, 0, 0.0, 0])
+        self.minutes: dict[datetime, list[Any]] = defaultdict(lambda: [0, 0, Decimal(0)])
+        self.latency: dict[tuple[datetime, str, int], int] = defaultdict(int)
+        self.privacy: dict[tuple[datetime, str, str], list[int]] = defaultdict(lambda: [0, 0])
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        cost = row["cost"] or Decimal(0)
+        ttft = row["ttft_ms"]
+        _, failed = route_facts(row["route_reason"])
+        u = self.usage[usage_group(row)]
+        u[0] += 1
+        u[1] += cost
+        u[2] += int(row["prompt_tokens"])
+        u[3] += int(row["completion_tokens"])
+        u[4] += float(row["latency_ms"])
+        u[5] += ttft is not None
+        u[6] += float(ttft or 0)
+        u[7] += failed
+        minute = self.minutes[row["at"].replace(second=0, microsecond=0)]
+        minute[2] += cost
+        if kind_of(row) != "request":
+            return
+        hour = hour_of(row["at"])
+        minute[0] += 1
+        minute[1] += int(row["status"]) >= 400
+        self.latency[(hour, "latency", bin_of(float(row["latency_ms"])))] += 1
+        if ttft is not None:
+            self.latency[(hour, "ttft", bin_of(float(ttft)))] += 1
+        privacy = row["privacy"] or {}
+        for entity, found in (privacy.get("entities") or {}).items():
+            p = self.privacy[(hour, str(entity), str(privacy.get("action") or ""))]
+            p[0] += 1
+            p[1] += int(found)
+
+    def write(self, conn: Connection) -> None:
+        usage = [dict(zip(USAGE_DIMS + USAGE_SUMS, (*k, *v), strict=True)) for k, v in sorted(self.usage.items())]
+        _upsert(conn, UsageHourly.__table__, usage, USAGE_DIMS, USAGE_SUMS)
+        minutes = [
+            {"minute": m, "requests": r, "errors": e, "cost": c} for m, (r, e, c) in sorted(self.minutes.items())
+        ]
+        _upsert(conn, TrafficMinute.__table__, minutes, ("minute",), ("requests", "errors", "cost"))
+        latency = [{"hour": h, "measure": m, "bin": b, "requests": n} for (h, m, b), n in sorted(self.latency.items())]
+        _upsert(conn, LatencyHourly.__table__, latency, ("hour", "measure", "bin"), ("requests",))
+        found = sorted(self.privacy.items())
+        privacy = [{"hour": h, "entity_type": t, "action": a, "requests": r, "found": f} for (h, t, a), (r, f) in found]
+        _upsert(conn, PrivacyHourly.__table__, privacy, ("hour", "entity_type", "action"), ("requests", "found"))
+
+
+def add(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Count ledger rows (their column values) into the rollups, in the caller's transaction."""
+    sums = Sums()
+    for row in rows:
+        sums.add(row)
+    sums.write(conn)
+
+
+def _upsert(
+    conn: Connection, table: Any, values: list[dict[str, Any]], keys: tuple[str, ...], sums: Iterable[str]
+) -> None:
+    if not values:
+        return
+    insert = INSERTS[conn.dialect.name](table)
+    conn.execute(
+        insert.on_conflict_do_update(
+            index_elements=list(keys), set_={s: table.c[s] + getattr(insert.excluded, s) for s in sums}
+        ),
+        values,
+    )
+
+
+COLUMNS = ("id", "at", "key_id", "model", "backend", "status", "error_type", "privacy", "route_reason")
+MEASURES = ("cost", "prompt_tokens", "completion_tokens", "latency_ms", "ttft_ms")
+
+
+def rebuild(conn: Connection, page: int = 20_000) -> int:
+    """Compute every rollup again from the ledger; returns the rows counted."""
+    for model in (UsageHourly, TrafficMinute, LatencyHourly, PrivacyHourly):
+        conn.execute(delete(model))
+    columns = [LedgerRow.__table__.c[name] for name in COLUMNS + MEASURES]
+    counted, after = 0, ""
+    while True:
+        query = select(*columns).where(LedgerRow.id > after).order_by(LedgerRow.id).limit(page)
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+        if not rows:
+            return counted
+        add(conn, rows)
+        counted += len(rows)
+        after = rows[-1]["id"]
