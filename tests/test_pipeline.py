@@ -1,4 +1,4 @@
-"""Stages wrap the dispatcher in order; a local-only call never reaches a hosted backend."""
+"""Stages wrap the router in order; a local-only call never reaches a hosted backend."""
 
 from __future__ import annotations
 

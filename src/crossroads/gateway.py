@@ -1,8 +1,13 @@
-"""The gateway service: builds a ``Call`` for each request and runs it through the pipeline.
+"""The gateway service: builds a ``Call`` for each request and runs it through the chain.
 
 Plain class, testable without HTTP: ``await Gateway(settings).send(Endpoint.CHAT, body)``.
-The stages (``STAGES``, outermost first) wrap the dispatcher; each is built from settings and may
-decline (return None) when its feature is not configured.
+``build_stages`` lists the chain, outermost first; the router is innermost:
+
+    MeteringStage ─► PrivacyGuard ─► RoutingStage ─► Router ─► Backend
+    (metering.enabled) (privacy:)    (routing.rules)
+
+A stage whose feature is not configured is left out. Each is built here with plain calls from its own
+config section and the services it uses; their modules are imported only when they are configured.
 """
 
 from __future__ import annotations
@@ -11,23 +16,19 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crossroads.backends import Backend, Body, Endpoint, build_backend
 from crossroads.config import Settings
 from crossroads.errors import CrossroadsError, InvalidRequest, ModelNotFound
 from crossroads.pipeline import Call, Stage, compose, compose_stream
-from crossroads.pipeline.dispatch import Dispatcher
+from crossroads.routing.router import Router
+
+if TYPE_CHECKING:
+    from crossroads.metering.access import Metering
+    from crossroads.metering.stage import MeteringStage
 
 log = logging.getLogger("crossroads.gateway")
-
-# "module:function" building a stage from (settings, gateway), or returning None; outermost first
-STAGES: list[str] = [
-    "crossroads.metering.stage:build",  # keys, limits, budgets, ledger, audit, metrics (outermost)
-    "crossroads.privacy.stage:build",  # privacy guard: scan, act by policy, pin to local, restore
-    "crossroads.routing.stage:build",  # rules, health checks, shadow drain (innermost, next to the router)
-]
 
 
 class Gateway:
@@ -40,14 +41,20 @@ class Gateway:
         self.settings = settings
         self.backends = backends if backends is not None else _build_all(settings)
         self.created = int(time.time())
-        self.dispatcher = Dispatcher(settings, self.backends)
-        self.stages = list(stages) if stages is not None else _build_stages(settings, self)
-        self._send = compose(self.stages, self.dispatcher.send)
-        self._stream = compose_stream(self.stages, self.dispatcher.stream)
+        self.router = Router(settings, self.backends)
+        self.metering: Metering | None = None  # what routes and the dashboard may use of metering
+        if stages is None:
+            metering = build_metering(settings, self.router)
+            self.metering = _access(metering)
+            stages = build_stages(settings, metering)
+        self.stages = list(stages)
+        self._send = compose(self.stages, self.router.send)
+        self._stream = compose_stream(self.stages, self.router.stream)
 
     async def start(self) -> None:
-        """Start every backend and stage; a backend that fails stays not-ready (``/ready`` says why)."""
+        """Start every backend, the router and the stages; a backend that fails stays not-ready (``/ready``)."""
         await asyncio.gather(*(self._start(b) for b in self.backends.values()))
+        await self.router.start()
         for stage in self.stages:
             await stage.start()
 
@@ -64,6 +71,7 @@ class Gateway:
         log.info("backend %s (%s) ready in %.2f s", backend.name, backend.location, time.perf_counter() - began)
 
     async def aclose(self) -> None:
+        await self.router.aclose()  # first: shadow mirrors still finishing are charged by the metering stage
         for stage in reversed(self.stages):
             await stage.aclose()
         await asyncio.gather(*(b.aclose() for b in self.backends.values()), return_exceptions=True)
@@ -123,11 +131,36 @@ def _build_all(settings: Settings) -> dict[str, Backend]:
     return {name: build_backend(name, cfg) for name, cfg in settings.backends.items()}
 
 
-def _build_stages(settings: Settings, gateway: Gateway) -> list[Stage]:
-    stages = []
-    for target in STAGES:
-        module, _, attr = target.partition(":")
-        stage = getattr(import_module(module), attr)(settings, gateway)
-        if stage is not None:
-            stages.append(stage)
+def build_metering(settings: Settings, router: Router) -> MeteringStage | None:
+    """Keys, limits, budgets, ledger, audit, metrics — when ``metering.enabled``; mirrored calls are
+    charged to the shadow account."""
+    if not settings.metering.enabled:
+        return None
+    from crossroads.metering.build import metering_stage
+
+    stage = metering_stage(settings.metering, settings)
+    router.shadower.listeners.append(stage.record_shadow)
+    return stage
+
+
+def build_stages(settings: Settings, metering: MeteringStage | None) -> list[Stage]:
+    """The chain around the router, outermost first."""
+    stages: list[Stage] = [] if metering is None else [metering]
+    if settings.privacy is not None:  # scan, act by policy, pin to local, restore
+        from crossroads.privacy.stage import PrivacyGuard, resolve_models
+
+        stages.append(PrivacyGuard(resolve_models(settings.privacy, settings.resolve, settings.models)))
+    if settings.routing.rules:  # a matching rule picks the model the router serves
+        from crossroads.routing.rules import compile_rules
+        from crossroads.routing.stage import RoutingStage
+
+        stages.append(RoutingStage(compile_rules(settings.routing.rules, settings.resolve)))
     return stages
+
+
+def _access(stage: MeteringStage | None) -> Metering | None:
+    if stage is None:
+        return None
+    from crossroads.metering.access import Metering
+
+    return Metering(stage)

@@ -90,7 +90,7 @@ async def gateway(raw: dict[str, Any], app: FastAPI | None = None) -> AsyncItera
 
 
 def router_of(app: FastAPI) -> Router:
-    router: Router = app.state.gateway.dispatcher
+    router: Router = app.state.gateway.router
     return router
 
 

@@ -112,7 +112,7 @@ async def test_a_shadow_to_a_model_the_key_may_not_use_is_skipped(
     async with gateway(raw(ups, tmp_path)) as (client, app):
         await chat(await as_key(client, keys["narrow"]), "cheap")
         await chat(await as_key(client, keys["wide"]), "cheap")
-        shadower = app.state.gateway.dispatcher.shadower
+        shadower = app.state.gateway.router.shadower
         await asyncio.gather(*shadower.tasks)
     assert ups["a"].received() == 2
     assert big_requests(ups["b"]) == 1  # the wide key's request was mirrored, the narrow key's not

@@ -14,8 +14,7 @@ from crossroads import gateway as gateway_module
 from crossroads.api import create_app
 from crossroads.backends import Body
 from crossroads.config import Settings, parse_settings
-from crossroads.gateway import Gateway
-from crossroads.pipeline import Call, Next, NextStream, PassThrough
+from crossroads.pipeline import Call, Next, NextStream, PassThrough, Stage
 from tests.routing.conftest import Up, chat, chat_stream, gateway, settings
 
 FAULTS = [
@@ -56,20 +55,16 @@ def mixed(**extra: Any) -> dict[str, Any]:
     return {"chat": {"deployments": deployments, "fallbacks": ["hosted"], **extra}, "hosted": {"backend": "b"}}
 
 
-def pinning(settings: Settings, gateway: Gateway) -> Sensitive:
-    return Sensitive(pin=True)
-
-
-def reporting(settings: Settings, gateway: Gateway) -> Sensitive:
-    return Sensitive(pin=False)
-
-
 @pytest.fixture(autouse=True)
 def _guard_stage(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
-    """The guard's place in STAGES (outside the router); which one a test uses is its 'pin' parameter."""
+    """The guard's place in the chain (outside the router); which one a test uses is its 'pin' parameter."""
     pin = request.node.callspec.params.get("pin", True) if hasattr(request.node, "callspec") else True
-    guard = f"{__name__}:{'pinning' if pin else 'reporting'}"
-    monkeypatch.setattr(gateway_module, "STAGES", [guard, *gateway_module.STAGES])
+    real = gateway_module.build_stages
+
+    def with_guard(settings: Settings, metering: Any) -> list[Stage]:
+        return [Sensitive(pin), *real(settings, metering)]
+
+    monkeypatch.setattr(gateway_module, "build_stages", with_guard)
 
 
 def app_for(ups: dict[str, Up], models: dict[str, Any], **routing: Any) -> Any:

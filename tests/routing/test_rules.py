@@ -15,6 +15,7 @@ from crossroads.backends import Body, Endpoint
 from crossroads.config import parse_settings
 from crossroads.gateway import Gateway
 from crossroads.pipeline import Call
+from crossroads.routing.rules import compile_rules
 from crossroads.routing.stage import RoutingStage
 from crossroads.testing.scripted import ScriptedBackend
 
@@ -55,10 +56,10 @@ def backends() -> dict[str, ScriptedBackend]:
 async def routed(call: Call) -> tuple[str, str]:
     settings = parse_settings(raw(), "test")
     gw = Gateway(settings, backends=dict(backends()), stages=[])
-    stage = RoutingStage(settings, gw.dispatcher)
+    stage = RoutingStage(compile_rules(settings.routing.rules, settings.resolve))
 
     async def inner(c: Call) -> Body:
-        return await gw.dispatcher.send(c)
+        return await gw.router.send(c)
 
     await stage.send(call, inner)
     return call.facts["backend"], call.facts["route_reason"]

@@ -25,30 +25,27 @@ from crossroads.api.responses import json_response
 from crossroads.errors import InvalidRequest, NotFound
 
 if TYPE_CHECKING:
-    from crossroads.metering.stage import MeteringStage
+    from crossroads.metering.access import Metering
 
 router = APIRouter(route_class=RawRoute)
 ADMIN_BODY_BYTES = 65536
 
 
-def _admin(request: Request) -> MeteringStage:
-    """The metering stage, once the request proved it holds the master key."""
-    from crossroads.metering.stage import find
-
+def _admin(request: Request) -> Metering:
+    """The gateway's metering, once the request proved it holds the master key."""
     gw = gateway(request)
-    stage = find(gw)
-    if stage is None:
+    if gw.metering is None:
         raise NotFound("Admin endpoints need metering: set metering.enabled: true in crossroads.yaml.")
     require_master(request, gw.settings, "The admin API")
-    return stage
+    return gw.metering
 
 
 @router.get("/admin/keys", tags=["admin"])
 async def list_keys(request: Request) -> Response:
     from crossroads.metering.keys import list_keys
 
-    stage = _admin(request)
-    keys = await asyncio.to_thread(list_keys, stage.engine, request.query_params.get("all") == "true")
+    metering = _admin(request)
+    keys = await asyncio.to_thread(list_keys, metering.store, request.query_params.get("all") == "true")
     return json_response({"object": "list", "data": [k.public() for k in keys]})
 
 
@@ -56,10 +53,10 @@ async def list_keys(request: Request) -> Response:
 async def create_key(request: Request) -> Response:
     from crossroads.metering.keys import create_key
 
-    stage = _admin(request)
+    metering = _admin(request)
     spec = _key_spec(parse_json(await read_body(request, ADMIN_BODY_BYTES)))
-    key, plaintext = await asyncio.to_thread(create_key, stage.engine, **spec)
-    await stage.keys.reread()
+    key, plaintext = await asyncio.to_thread(create_key, metering.store, **spec)
+    await metering.keys_changed()
     return json_response({**key.public(), "key": plaintext}, status=201)
 
 
@@ -67,9 +64,9 @@ async def create_key(request: Request) -> Response:
 async def revoke_key(request: Request, key: str) -> Response:
     from crossroads.metering.keys import revoke_key
 
-    stage = _admin(request)
-    record = await asyncio.to_thread(revoke_key, stage.engine, key)
-    await stage.keys.reread()
+    metering = _admin(request)
+    record = await asyncio.to_thread(revoke_key, metering.store, key)
+    await metering.keys_changed()
     return json_response(record.public())
 
 
@@ -77,13 +74,13 @@ async def revoke_key(request: Request, key: str) -> Response:
 async def rotate_key(request: Request, key: str) -> Response:
     from crossroads.metering.keys import rotate_key
 
-    stage = _admin(request)
+    metering = _admin(request)
     data = parse_json(await read_body(request, ADMIN_BODY_BYTES) or b"{}")
     grace = data.get("grace_seconds", 86400) if isinstance(data, dict) else None
     if not isinstance(grace, int) or isinstance(grace, bool) or grace < 0:
         raise InvalidRequest("grace_seconds must be a non-negative whole number of seconds.", param="grace_seconds")
-    old, new, plaintext = await asyncio.to_thread(rotate_key, stage.engine, key, timedelta(seconds=grace))
-    await stage.keys.reread()
+    old, new, plaintext = await asyncio.to_thread(rotate_key, metering.store, key, timedelta(seconds=grace))
+    await metering.keys_changed()
     return json_response({**new.public(), "key": plaintext, "replaces": old.public()}, status=201)
 
 
@@ -91,8 +88,8 @@ async def rotate_key(request: Request, key: str) -> Response:
 async def verify_audit(request: Request) -> Response:
     from crossroads.metering.audit_verify import verify
 
-    stage = _admin(request)
-    verdict = await asyncio.to_thread(verify, stage.engine)
+    metering = _admin(request)
+    verdict = await asyncio.to_thread(verify, metering.store)
     body = {"ok": verdict.ok, "entries": verdict.entries, "ledger_rows": verdict.ledger_rows}
     return json_response({**body, "head": verdict.head_hash, "problems": verdict.problems})
 

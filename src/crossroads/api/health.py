@@ -39,5 +39,4 @@ async def ready(request: Request) -> Response:
 
 def _breakers(request: Request) -> dict[str, Any]:
     """Each deployment's circuit breaker (closed, open, half_open) — informative; ``status`` is about backends."""
-    breakers = getattr(gateway(request).dispatcher, "breakers", None)
-    return breakers() if breakers is not None else {}
+    return gateway(request).router.breakers()

@@ -20,12 +20,8 @@ router = APIRouter(route_class=RawRoute)
 
 @router.get("/metrics", tags=["ops"])
 async def metrics(request: Request) -> Response:
-    from crossroads.metering.stage import find
-
     gw = gateway(request)
-    stage = find(gw)
-    if stage is None:
+    if gw.metering is None:
         raise NotFound("Metrics come from metering: set metering.enabled: true in crossroads.yaml.")
     require_ops(request, gw.settings, "/metrics")
-    stage.metrics.ledger_queue.set(stage.writer.queue.qsize())
-    return Response(stage.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    return Response(gw.metering.metrics_text(), media_type=CONTENT_TYPE_LATEST)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -13,17 +13,18 @@ from crossroads.api.deps import RawRoute, client_address, gateway
 from crossroads.api.responses import json_response
 from crossroads.errors import ModelNotFound
 
+if TYPE_CHECKING:
+    from crossroads.metering.keys import KeyRecord
+
 router = APIRouter(route_class=RawRoute)
 
 
-async def _caller(request: Request) -> Any:
+async def _caller(request: Request) -> KeyRecord | None:
     """The calling key, or None while the gateway is open (no metering, or no key created yet)."""
-    from crossroads.metering.stage import find
-
-    stage = find(gateway(request))
-    if stage is None or not stage.keys.active:
+    metering = gateway(request).metering
+    if metering is None or not metering.keys_active:
         return None
-    return await stage.authenticate(request.headers, client_address(request))
+    return await metering.authenticate(request.headers, client_address(request))
 
 
 @router.get("/v1/models", tags=["openai"])

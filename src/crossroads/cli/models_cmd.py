@@ -65,9 +65,9 @@ async def _readiness(settings: Settings) -> dict[str, Any]:
     await gateway.start()
     try:
         reasons = await gateway.readiness()
-        await health.check(gateway.dispatcher.registry.deployments.values(), 30.0)
+        await health.check(gateway.router.registry.deployments.values(), 30.0)
         backends = {name: {"ready": why is None, "reason": why} for name, why in reasons.items()}
-        return {"backends": backends, "breakers": gateway.dispatcher.breakers()}
+        return {"backends": backends, "breakers": gateway.router.breakers()}
     finally:
         await gateway.aclose()
 

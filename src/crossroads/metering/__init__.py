@@ -9,5 +9,7 @@ Parts: ``keys`` (create/list/revoke, hashed), ``auth`` (key cache), ``admission`
 budgets), ``budget`` (atomic reserve/settle), ``ratelimit`` (in process or Redis), ``tokens`` (tiktoken,
 offline), ``pricing`` (catalog, self-hosted), ``ledger`` + ``rows`` (the writer), ``audit`` +
 ``audit_verify`` (hash chain), ``metrics`` (Prometheus), ``content`` (opt-in encrypted text).
-Nothing is imported or opened until ``stage.build`` is called with settings that enable metering.
+``access.Metering`` is what the rest of the gateway may use (``Gateway.metering``).
+Nothing is imported or opened until the gateway builds the stage (``build.metering_stage``), which it does
+only when ``metering.enabled`` is true.
 """

@@ -38,7 +38,7 @@ class MeteringStage(PassThrough):
         self.writer = writer
         self.metrics = metrics
         self.lifecycle = lifecycle  # start/aclose of the store, migrations and limiter (see build.py)
-        self.engine = lifecycle.engine
+        self.store = lifecycle.engine  # the SQLAlchemy engine: ledger, keys, audit
         self._mirrors = itertools.count(1)
 
     async def start(self) -> None:
@@ -99,9 +99,9 @@ class MeteringStage(PassThrough):
             call, ticket, stream.error, usage=stream.usage, model=stream.model, text=stream.text, ttft=ttft
         )
 
-    async def record_shadow(self, call: Call, attempt: dict[str, Any], reply: Body | None) -> None:
+    async def record_shadow(self, call: Call, record: dict[str, Any], reply: Body | None) -> None:
         """A mirrored call: its own ledger row on the shadow account, never on the client's key or budget."""
-        facts = {"backend": attempt.get("backend"), "upstream_model": attempt.get("upstream_model")}
+        facts = {"backend": record.get("backend"), "upstream_model": record.get("upstream_model")}
         copy = Call(
             call.endpoint,
             call.body,
@@ -110,16 +110,16 @@ class MeteringStage(PassThrough):
             started=call.started,
         )
         copy.facts = {**facts, "route_reason": f"shadow copy of {call.request_id}"}
-        status = attempt.get("status") or 499
+        status = record.get("status") or 499
         pending = Pending(
             call=copy,
             at=utcnow(),
-            latency_s=float(attempt.get("latency_s") or 0),
+            latency_s=float(record.get("latency_s") or 0),
             status=status,
             key=SHADOW_ACCOUNT,
-            error_type=attempt.get("error_type"),
-            usage=attempt.get("usage"),
-            response_model=attempt.get("upstream_model"),
+            error_type=record.get("error_type"),
+            usage=record.get("usage"),
+            response_model=record.get("upstream_model"),
             response=reply,
         )
         await self.writer.put(pending)
@@ -152,22 +152,3 @@ class MeteringStage(PassThrough):
             estimated_tokens=ticket.estimated_tokens if ticket is not None else 0,
         )
         await self.writer.put(pending)
-
-
-def build(settings: Any, gateway: Any) -> MeteringStage | None:
-    """The stage, or None when ``metering.enabled`` is false (the default)."""
-    config = getattr(settings, "metering", None)
-    if config is None or not config.enabled:
-        return None
-    from crossroads.metering.build import metering_stage
-
-    stage = metering_stage(config, settings)
-    shadower = getattr(getattr(gateway, "dispatcher", None), "shadower", None)
-    if shadower is not None:
-        shadower.listeners.append(stage.record_shadow)
-    return stage
-
-
-def find(gateway: Any) -> MeteringStage | None:
-    """The gateway's metering stage, if it has one."""
-    return next((s for s in getattr(gateway, "stages", ()) if isinstance(s, MeteringStage)), None)

@@ -1,6 +1,6 @@
-"""The request pipeline: a ``Call`` travels through stages to a dispatcher and back.
+"""The request pipeline: a ``Call`` travels through stages to the router and back.
 
-    API route ─► Call ─► stage 1 (outermost) ─► … ─► stage N ─► Dispatcher ─► Backend
+    API route ─► Call ─► stage 1 (outermost) ─► … ─► stage N ─► Router ─► Backend
                          (auth, budgets, meter)     (privacy)    (route, fall back)
 
 Each stage is a plain class with ``send(call, next)`` and ``stream(call, next)``: it may change

@@ -40,7 +40,7 @@ class Call:
     key               the authenticated API key, when keys are in use (set by the metering stage)
     client            the client's address (limits requests without a valid key)
     local_only        only self-hosted (``location: local``) backends may serve this call (privacy guard);
-                      every later stage and the dispatcher must obey it — fail closed
+                      every later stage and the router must obey it — fail closed
     response_headers  headers to add to the client's response (``x-crossroads-*``)
     facts             what happened, for the ledger: backend, upstream_model, route_reason, privacy, usage …
     outbound          the body one attempt sends to its target (set by the privacy guard, which decides its policy

@@ -1,9 +1,8 @@
-"""The stage protocol and how stages are chained around the dispatcher."""
+"""The stage protocol and how stages are chained around the router."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from functools import partial
 from typing import Protocol
 
 from crossroads.backends.base import Body
@@ -43,15 +42,23 @@ class PassThrough:
 
 
 def compose(stages: Sequence[Stage], last: Next) -> Next:
-    """``stages[0]`` outermost; ``last`` (the dispatcher) innermost."""
+    """``stages[0]`` outermost; ``last`` (the router) innermost: ``stages[0].send(call, next=…)``."""
     handler = last
     for stage in reversed(stages):
-        handler = partial(stage.send, next=handler)
+        handler = _link(stage, handler)
     return handler
 
 
 def compose_stream(stages: Sequence[Stage], last: NextStream) -> NextStream:
     handler = last
     for stage in reversed(stages):
-        handler = partial(stage.stream, next=handler)
+        handler = _link_stream(stage, handler)
     return handler
+
+
+def _link(stage: Stage, next: Next) -> Next:
+    return lambda call: stage.send(call, next)
+
+
+def _link_stream(stage: Stage, next: NextStream) -> NextStream:
+    return lambda call: stage.stream(call, next)

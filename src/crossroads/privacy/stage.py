@@ -16,7 +16,7 @@ import logging
 import secrets
 import time
 from bisect import bisect_right
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -52,18 +52,14 @@ FAST_ON_LOOP_CHARS = 65536  # larger requests are scanned on a worker thread
 JOIN = "\n\n"  # between the texts of one request in the fast detectors' single pass
 
 
-def build(settings: Any, gateway: Any) -> PrivacyGuard | None:
-    config: PrivacyConfig | None = getattr(settings, "privacy", None)
-    return None if config is None else PrivacyGuard(resolve_models(config, settings))
-
-
-def resolve_models(config: PrivacyConfig, settings: Any) -> PrivacyConfig:
-    """``privacy.models`` keyed by public model names, aliases resolved; an unknown name is a config error."""
+def resolve_models(config: PrivacyConfig, resolve: Callable[[str], str | None], models: Iterable[str]) -> PrivacyConfig:
+    """``privacy.models`` keyed by public model names, aliases resolved (``resolve``); an unknown name is a
+    config error (``models``: the public names, for the hint)."""
     resolved: dict[str, Any] = {}
     for name, policy in config.models.items():
-        public = settings.resolve(name)
+        public = resolve(name)
         if public is None:
-            close = difflib.get_close_matches(name, list(settings.models), n=1)
+            close = difflib.get_close_matches(name, list(models), n=1)
             hint = f" — did you mean '{close[0]}'?" if close else ""
             raise ConfigError(
                 "privacy policy names an unknown model", [f"privacy.models.{name}: no such model or alias{hint}"]

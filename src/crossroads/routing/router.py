@@ -1,6 +1,9 @@
 """The router: serve a call from its model group — strategy order, fallbacks, retries with backoff,
 circuit breakers, time limits, cascade and shadow — and say why in headers and ``call.facts``.
 
+It is the innermost step of the gateway's chain and owns its background work: ``start`` begins the
+active health checks (``routing.health.interval``), ``aclose`` stops them and lets shadow mirrors finish.
+
 ``send`` opens an answer, ``stream`` opens a stream up to its first chunk (so a stream falls back only
 before anything reached the client; later errors end it with an error event); ``loop.Loop`` tries the
 candidates. Candidates come from ``plan.candidates``, which never lists a hosted deployment for a call
@@ -9,6 +12,8 @@ that must stay local — every retry, fallback, cascade step, judge call and sha
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from random import Random
 from typing import Any
@@ -16,7 +21,7 @@ from typing import Any
 from crossroads.backends.base import Backend, Body, Endpoint
 from crossroads.config import Settings
 from crossroads.pipeline.call import Call
-from crossroads.routing import attempt, scope, status
+from crossroads.routing import attempt, health, scope, status
 from crossroads.routing.cascade import Cascade
 from crossroads.routing.deployment import Deployment
 from crossroads.routing.groups import build_groups
@@ -42,6 +47,23 @@ class Router:
         self.loop = Loop(self.retry, self.groups, self.cascade, self.rng, settings.routing.reason_header)
         sink = shadow_sink or LazySink(settings)
         self.shadower = Shadower(sink, settings.routing.shadow_max_in_flight, self.rng, self.retry.attempt_timeout)
+        self.health_interval = settings.routing.health.interval
+        self._health: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Begin the active health checks, when ``routing.health.interval`` is set."""
+        if self.health_interval is not None:
+            deployments = list(self.registry.deployments.values())
+            self._health = asyncio.create_task(health.run(deployments, self.health_interval))
+
+    async def aclose(self) -> None:
+        """Stop the health checks; let running shadow mirrors finish (a few seconds at most)."""
+        if self._health is not None:
+            self._health.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._health
+            self._health = None
+        await self.shadower.aclose()
 
     def breakers(self) -> dict[str, dict[str, Any]]:
         return status.breakers(self.groups)
