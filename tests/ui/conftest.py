@@ -63,11 +63,9 @@ class Stack:
 
     @property
     def engine(self) -> Any:
-        from crossroads.metering.stage import find
-
-        stage = find(self.app.state.gateway)
-        assert stage is not None
-        return stage.engine
+        metering = self.app.state.gateway.metering
+        assert metering is not None
+        return metering.store
 
 
 @pytest.fixture(scope="module")

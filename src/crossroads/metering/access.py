@@ -4,7 +4,11 @@ metering only through it, never through the stage's parts.
 
     metering.store            the SQLAlchemy engine holding the ledger, keys and audit chain
     metering.keys_active      whether any key exists (until then the gateway is open)
-    metering.authenticate()   the caller's key from request headers (401/403 as ``CrossroadsError``)
+    metering.authenticate()   the caller's key from request headers (401/403 as ``CrossroadsError``; a request
+                              without a valid key is counted as a stranger)
+    metering.check_key()      the active key a plaintext key names (``AuthenticationFailed`` if none), uncounted
+    metering.refuse_stranger() the answer to a failed sign-in, counted like any request without a valid key
+    metering.key_records()    the active keys as last read
     metering.keys_changed()   re-read the keys after a change (create, revoke, rotate)
     metering.queue_depth()    ledger rows waiting to be written
     metering.metrics_text()   the Prometheus exposition, ledger-queue gauge up to date
@@ -18,6 +22,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from crossroads.errors import AuthenticationFailed, CrossroadsError
     from crossroads.metering.keys import KeyRecord
     from crossroads.metering.stage import MeteringStage
 
@@ -36,6 +41,15 @@ class Metering:
 
     async def authenticate(self, headers: Mapping[str, str], client: str | None) -> KeyRecord:
         return await self._stage.authenticate(headers, client)
+
+    async def check_key(self, plaintext: str) -> KeyRecord:
+        return await self._stage.keys.authenticate({"authorization": f"Bearer {plaintext}"})
+
+    async def refuse_stranger(self, client: str | None, error: AuthenticationFailed) -> CrossroadsError:
+        return await self._stage.strangers.refused(client, error)
+
+    def key_records(self) -> list[KeyRecord]:
+        return list(self._stage.keys.keys.values())
 
     async def keys_changed(self) -> None:
         await self._stage.keys.reread()

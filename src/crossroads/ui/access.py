@@ -21,7 +21,7 @@ from crossroads.ui.session import COOKIE, CSRF_FIELD, CSRF_HEADER, Session, Sign
 
 if TYPE_CHECKING:
     from crossroads.config import Settings
-    from crossroads.metering.stage import MeteringStage
+    from crossroads.metering.access import Metering
 
 MASTER = "master"
 
@@ -30,7 +30,7 @@ MASTER = "master"
 class Viewer:
     """A request the dashboard answers: the metering stage, the settings, who asks and how to sign for them."""
 
-    stage: MeteringStage
+    stage: Metering
     settings: Settings
     session: Session
     signer: Signer
@@ -40,12 +40,10 @@ class Viewer:
         return self.signer.csrf(self.session)
 
 
-def metering(request: Request) -> tuple[MeteringStage, Settings]:
+def metering(request: Request) -> tuple[Metering, Settings]:
     """The gateway's metering stage (the dashboard reads nothing else of the request path)."""
-    from crossroads.metering.stage import find
-
     gw = gateway(request)
-    stage = find(gw)
+    stage = gw.metering
     if stage is None or not gw.settings.ui.enabled:
         raise NotFound("The dashboard needs metering: set metering.enabled: true in crossroads.yaml (and ui.enabled).")
     return stage, gw.settings
@@ -85,11 +83,11 @@ def viewer(request: Request, *, bearer: bool = False) -> Viewer:
     return Viewer(stage, settings, session, sign)
 
 
-def still_valid(stage: MeteringStage, session: Session) -> bool:
+def still_valid(stage: Metering, session: Session) -> bool:
     """The master's session holds until it ends; a key's only while the key is active and keeps its role."""
     if session.subject == MASTER:
         return session.role == MASTER
-    key = next((k for k in stage.keys.keys.values() if k.id == session.subject), None)
+    key = next((k for k in stage.key_records() if k.id == session.subject), None)
     from crossroads.metering.keys import utcnow
 
     return key is not None and key.role == session.role and not key.expired(utcnow())

@@ -56,7 +56,7 @@ async def verify_audit_now(request: Request) -> Response:
     view = viewer(request, bearer=True)
     await check_csrf(request, view)
     require(view, "admin", "Verifying the audit chain")
-    return json_response(await asyncio.to_thread(ops_view.verify_now, view.stage.engine, view.session.name))
+    return json_response(await asyncio.to_thread(ops_view.verify_now, view.stage.store, view.session.name))
 
 
 @router.patch("/admin/api/keys/{key}", tags=TAGS)
@@ -75,8 +75,8 @@ async def change_key_budget(request: Request, key: str) -> Response:
         raise InvalidRequest("budget must be an amount in USD or null.", param="budget")
     amount = None if budget is None else forms.amount(str(budget))
     period = forms.period(data.get("period") or "month") if data.get("period") is not None else None
-    record = await asyncio.to_thread(set_budget, view.stage.engine, key, amount, period)
-    await view.stage.keys.reread()
+    record = await asyncio.to_thread(set_budget, view.stage.store, key, amount, period)
+    await view.stage.keys_changed()
     return json_response(record.public())
 
 

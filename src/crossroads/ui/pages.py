@@ -111,7 +111,7 @@ async def login(request: Request) -> Response:
         return login_page("Enter the master key (or a key with the admin or viewer role).", 401, target)
     who = await _who(stage, settings, given)
     if isinstance(who, str):
-        answer = await stage.strangers.refused(client_address(request), AuthenticationFailed(who))
+        answer = await stage.refuse_stranger(client_address(request), AuthenticationFailed(who))
         return login_page(answer.message, answer.status, target)
     subject, name, role = who
     hours = settings.ui.session_hours
@@ -128,7 +128,7 @@ async def _who(stage: Any, settings: Any, given: str) -> tuple[str, str, str] | 
     if is_master(given, settings):
         return MASTER, "master key", MASTER
     try:
-        key = await stage.keys.authenticate({"authorization": f"Bearer {given}"})
+        key = await stage.check_key(given)
     except CrossroadsError:
         return "That key is neither the master key nor an active key with a dashboard role. Check it and try again."
     if key.role not in ("admin", "viewer"):
@@ -167,10 +167,10 @@ async def create_key(request: Request) -> Response:
     view, fields = await _changing(request, "Creating a key")
     try:
         spec = _key_fields(view, fields)
-        key, secret = await asyncio.to_thread(create_key, view.stage.engine, **spec)
+        key, secret = await asyncio.to_thread(create_key, view.stage.store, **spec)
     except CrossroadsError as exc:
         return await show(request, "keys", exc.status, problem=exc.message)
-    await view.stage.keys.reread()
+    await view.stage.keys_changed()
     return await show(request, "keys", 201, created={"key": key.public(), "secret": secret})
 
 
@@ -203,10 +203,10 @@ async def change_budget(request: Request, key: str) -> Response:
     view, fields = await _changing(request, "Changing a budget")
     try:
         budget, period = forms.amount(fields.get("budget", "")), forms.period(fields.get("period", "month"))
-        await asyncio.to_thread(set_budget, view.stage.engine, key, budget, period)
+        await asyncio.to_thread(set_budget, view.stage.store, key, budget, period)
     except CrossroadsError as exc:
         return await show(request, "keys", exc.status, problem=exc.message)
-    await view.stage.keys.reread()
+    await view.stage.keys_changed()
     return RedirectResponse("/ui/keys", status_code=303)
 
 
@@ -217,10 +217,10 @@ async def revoke(request: Request, key: str) -> Response:
 
     view, _ = await _changing(request, "Revoking a key")
     try:
-        await asyncio.to_thread(revoke_key, view.stage.engine, key)
+        await asyncio.to_thread(revoke_key, view.stage.store, key)
     except CrossroadsError as exc:
         return await show(request, "keys", exc.status, problem=exc.message)
-    await view.stage.keys.reread()
+    await view.stage.keys_changed()
     return RedirectResponse("/ui/keys", status_code=303)
 
 
@@ -228,7 +228,7 @@ async def revoke(request: Request, key: str) -> Response:
 @as_page
 async def verify(request: Request) -> Response:
     view, _ = await _changing(request, "Verifying the audit chain")
-    await asyncio.to_thread(ops_view.verify_now, view.stage.engine, view.session.name)
+    await asyncio.to_thread(ops_view.verify_now, view.stage.store, view.session.name)
     return RedirectResponse("/ui/audit", status_code=303)
 
 

@@ -22,7 +22,7 @@ class View:
 
 def _db(fn: Callable[..., dict[str, Any]]) -> Callable[[Viewer, Range, dict[str, Any]], dict[str, Any]]:
     def run(view: Viewer, r: Range, live: dict[str, Any]) -> dict[str, Any]:
-        with view.stage.engine.connect() as conn:
+        with view.stage.store.connect() as conn:
             return fn(conn, r)
 
     return run
@@ -44,7 +44,7 @@ VIEWS: dict[str, View] = {
 
 
 def _routing(view: Viewer, r: Range, live: dict[str, Any]) -> dict[str, Any]:
-    with view.stage.engine.connect() as conn:
+    with view.stage.store.connect() as conn:
         return ops_view.routing_page(conn, r, live.get("breakers") or {})
 
 
