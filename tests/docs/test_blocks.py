@@ -1,0 +1,46 @@
+"""The examples' checker itself: what it extracts and what it lets through."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .blocks import PAGES, ROOT, blocks, checked, missing_lines, transcript
+
+
+def test_transcript_reads_commands_continuations_and_exit_status() -> None:
+    steps = transcript("$ crossroads tco --api a \\\n    --gpu b   # exits 2\nline one\n$ crossroads --help\nUsage")
+    assert [s.argv for s in steps] == [["crossroads", "tco", "--api", "a", "--gpu", "b"], ["crossroads", "--help"]]
+    assert [s.exit_code for s in steps] == [2, 0]
+    assert steps[0].expected == ["line one"]
+
+
+def test_expected_lines_must_appear_in_order_with_their_figures() -> None:
+    actual = "┏━━┓\n┃ option  ┃ monthly ┃\n│ api     │ $975    │\nwrote r.html: Provisional, 2 mismatches\n"
+    assert missing_lines(["┃ option ┃ monthly ┃", "│ api │ $975 │", "wrote r.html: …"], actual) == []
+    assert missing_lines(["│ api │ $976 │"], actual) == ["│ api │ $976 │"]  # a changed figure is caught
+    assert missing_lines(["wrote r.html: …", "│ api │ $975 │"], actual) == ["│ api │ $975 │"]  # order counts
+    assert missing_lines(["━━━━"], "") == []  # a border alone is not compared
+
+
+def test_fences_and_options(tmp_path: Path) -> None:
+    page = tmp_path / "p.md"
+    page.write_text("text\n```yaml check\na: 1\n```\n````console\n```\n````\n", encoding="utf-8")
+    found = blocks(page)
+    assert [(b.lang, b.line, b.text) for b in found] == [("yaml", 2, "a: 1"), ("console", 5, "```")]
+    assert "check" in found[0].options and "check" not in found[1].options
+
+
+def test_every_reference_page_has_checked_examples() -> None:
+    pages = {b.page.name for lang in ("console", "python", "bash", "yaml") for b in checked(lang)}
+    wanted = {"README.md", "configuration.md", "privacy.md", "metering.md", "routing.md", "lab.md", "cli.md"}
+    assert wanted <= pages, f"pages without a checked example: {sorted(wanted - pages)}"
+
+
+def test_relative_links_resolve() -> None:
+    broken = []
+    for page in PAGES:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if "://" not in target and not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(ROOT)} → {target}")
+    assert broken == []
