@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
 
 from tests.ui.conftest import Stack, Tab
@@ -96,4 +97,75 @@ def test_live_refresh_updates_the_numbers(tab: Tab, stack: Stack, traffic: dict[
         f"() => Number(document.getElementById('requests').textContent) > {before}", timeout=15000
     )
     traffic["requests"] += 1  # the next tests see this request too
+    assert tab.errors == []
+
+
+def test_audit_verify_now(tab: Tab, traffic: dict[str, Any]) -> None:
+    tab.login()
+    tab.go("/ui/audit")
+    assert tab.page.text_content("#last-check") == "never"
+    tab.page.click("#verify-now")
+    tab.page.wait_for_load_state("networkidle")
+    assert tab.page.url.endswith("/ui/audit")
+    assert tab.page.text_content("#last-check") == "intact"
+    assert int(tab.page.text_content("#chain-seq") or "") >= traffic["requests"]
+    assert tab.errors == []
+
+
+def test_routing_and_lab_pages_show_what_the_gateway_knows(tab: Tab, stack: Stack) -> None:
+    (stack.runs / "bench-local.json").write_text(
+        '{"schema": "crossroads.bench", "schema_version": 1, "target": {"model": "llama", "url": "http://gpu:8000"},'
+        ' "environment": {"date": "2026-12-01T00:00:00Z"}, "levels": [{"output_tokens_per_s": 412.5,'
+        ' "ttft_ms": {"p99": 180.0}}]}'
+    )
+    (stack.runs.parent / "report.html").write_text("<html><body><h1>Decision report</h1></body></html>")
+    tab.login()
+    tab.go("/ui/routing")
+    deployments = tab.page.eval_on_selector_all("#breakers tbody tr", "rows => rows.map(r => r.cells[0].textContent)")
+    assert set(deployments) == {"openai:gpt-4o-mini", "vllm:llama"}
+    tab.go("/ui/lab")
+    assert "412.5 output tok/s" in (tab.page.text_content("#runs") or "")
+    frame = tab.page.frame_locator("#report")
+    assert frame.locator("h1").text_content() == "Decision report"
+    assert tab.errors == []
+
+
+def test_create_change_and_revoke_a_key(tab: Tab, stack: Stack) -> None:
+    """Last in this module: once a key exists, the gateway needs one."""
+    tab.login()
+    tab.go("/ui/keys")
+    tab.page.fill("#new-name", "team-a")
+    tab.page.fill("#new-budget", "5")
+    tab.page.select_option("#create-key select[name=role]", "viewer")
+    tab.page.click("#create")
+    tab.page.wait_for_load_state("networkidle")
+    secret = tab.page.text_content("#new-secret") or ""
+    assert secret.startswith("sk-cr-")
+    row = tab.page.locator("#keys tr", has_text="team-a")
+    assert "viewer" in (row.text_content() or "")
+    tab.go("/ui/keys")
+    assert secret not in tab.page.content()  # shown once
+    answer = stack.client(secret).chat.completions.create(model="chat", messages=[{"role": "user", "content": "hi"}])
+    assert answer.choices[0].message.content
+
+    row = tab.page.locator("#keys tr", has_text="team-a")
+    row.locator("input[name=budget]").fill("7.5")
+    row.locator("form.budget button").click()
+    tab.page.wait_for_load_state("networkidle")
+    assert "7.5 / month" in (tab.page.locator("#keys tr", has_text="team-a").text_content() or "")
+
+    viewer = Tab(tab.page.context.browser, stack.url)  # the viewer key signs in: read-only pages
+    viewer.login(secret)
+    assert viewer.page.url.endswith("/ui")
+    viewer.go("/ui/keys")
+    assert viewer.page.locator("#create-key").count() == 0
+    assert viewer.errors == []
+    viewer.close()
+
+    tab.page.once("dialog", lambda d: d.accept())
+    tab.page.locator("#keys tr", has_text="team-a").locator("form.revoke button").click()
+    tab.page.wait_for_load_state("networkidle")
+    assert "revoked" in (tab.page.text_content("#inactive") or "")
+    with pytest.raises(openai.AuthenticationError, match="unknown or revoked"):
+        stack.client(secret).chat.completions.create(model="chat", messages=[{"role": "user", "content": "hi"}])
     assert tab.errors == []

@@ -56,7 +56,7 @@ def routing_page(conn: Connection, r: Range, breakers: dict[str, dict[str, Any]]
 
 def audit_page(conn: Connection) -> dict[str, Any]:
     head = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one_or_none()
-    last = conn.execute(select(AuditCheck).order_by(AuditCheck.at.desc(), AuditCheck.id.desc()).limit(5)).scalars()
+    last = conn.execute(select(AuditCheck).order_by(AuditCheck.at.desc(), AuditCheck.id.desc()).limit(5)).all()
     return {
         "head": {"seq": head.seq, "hash": head.hash} if head else None,
         "checks": [

@@ -97,7 +97,7 @@ def spend_by(conn: Connection, r: Range, column: Any) -> list[dict[str, Any]]:
 
 def key_names(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ids = [row["name"] for row in rows if row["name"]]
-    names = dict(conn.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(ids)))) if ids else {}
+    names = dict(conn.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(ids))).all()) if ids else {}
     return [{**row, "id": row["name"], "name": names.get(row["name"], row["name"] or "(no key)")} for row in rows]
 
 
