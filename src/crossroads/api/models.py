@@ -1,5 +1,7 @@
 """GET /v1/models and /v1/models/{id}: once keys are in use, only what the calling key may use
-(another model is 404, as if it did not exist), and a request without a valid key is 401."""
+(another model is 404, as if it did not exist), and a request without a valid key is 401.
+
+Called with an ``anthropic-version`` header (Anthropic's clients send it), both answer in Anthropic's shape."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from starlette.responses import Response
 from crossroads.api.deps import RawRoute, client_address, gateway
 from crossroads.api.responses import json_response
 from crossroads.errors import ModelNotFound
+from crossroads.formats import anthropic_models
+
+ANTHROPIC = "anthropic-version"
 
 if TYPE_CHECKING:
     from crossroads.metering.keys import KeyRecord
@@ -32,6 +37,8 @@ async def list_models(request: Request) -> Response:
     """The public model names this gateway serves to the calling key."""
     key = await _caller(request)
     cards = [card for card in gateway(request).models() if key is None or key.allows(card["id"])]
+    if ANTHROPIC in request.headers:
+        return json_response(anthropic_models.model_list(cards, request.query_params))
     return json_response({"object": "list", "data": cards})
 
 
@@ -42,4 +49,6 @@ async def retrieve_model(request: Request, model_id: str) -> Response:
     card = gateway(request).model_card(model_id)
     if key is not None and not key.allows(card["id"]):
         raise ModelNotFound(f"The model '{model_id}' does not exist.", param="model")
+    if ANTHROPIC in request.headers:
+        return json_response(anthropic_models.model_info(card))
     return json_response(card)

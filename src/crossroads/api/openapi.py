@@ -18,6 +18,13 @@ from pydantic import BaseModel
 
 from crossroads.api.schemas import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from crossroads.config import Settings
+from crossroads.formats.anthropic_schema import (
+    ANTHROPIC_ERROR_SCHEMA,
+    COUNT_TOKENS_SCHEMA,
+    MESSAGE_SCHEMA,
+    CountTokensRequest,
+    MessagesRequest,
+)
 
 REF = "#/components/schemas/{model}"
 DESCRIPTION = (
@@ -54,7 +61,11 @@ WHY = {
     "502": "The upstream failed or answered something malformed",
     "503": "No deployment can serve now (not loaded, circuit open, no local backend for a private request)",
     "504": "The upstream did not answer in time",
+    "529": "No deployment can serve now (Anthropic's overloaded_error; 503 on the OpenAI routes)",
 }
+ANTHROPIC_ERROR = "AnthropicError"
+ERRORS = {"/v1/messages": ANTHROPIC_ERROR, "/v1/messages/count_tokens": ANTHROPIC_ERROR}  # else OpenAI's shape
+MESSAGES = ("400", "403", "404", "408", "413", "429", "4XX", "500", "502", "504", "529")
 GENERATION = ("400", "403", "404", "408", "413", "429", "4XX", "500", "502", "503", "504")
 KEYED = ("/v1/", "/admin/", "/metrics", "/ready")  # paths a key (or the master key) is checked on
 METERED = ("/admin/", "/metrics")  # paths that exist only with metering on
@@ -80,6 +91,7 @@ TEXT_CHUNK = {  # a /v1/completions stream chunk (openai.types.Completion requir
 STREAMS: dict[str, dict[str, Any]] = {
     "/v1/chat/completions": {"$ref": REF.format(model="ChatCompletionChunk")},
     "/v1/completions": TEXT_CHUNK,
+    "/v1/messages": {"type": "object", "required": ["type"]},  # Anthropic's events, named by their type
 }
 
 
@@ -110,6 +122,8 @@ def _answers() -> dict[tuple[str, str], tuple[str, Callable[[], Any], tuple[str,
         ("/v1/chat/completions", "post"): ("200", _answer(ChatCompletion), GENERATION),
         ("/v1/completions", "post"): ("200", _answer(Completion), GENERATION),
         ("/v1/embeddings", "post"): ("200", _answer(CreateEmbeddingResponse), GENERATION),
+        ("/v1/messages", "post"): ("200", lambda: MESSAGE_SCHEMA, MESSAGES),
+        ("/v1/messages/count_tokens", "post"): ("200", lambda: COUNT_TOKENS_SCHEMA, ("400", "404", "413", "500")),
         ("/v1/models", "get"): ("200", _answer(list_of=Model), ("429", "500")),
         ("/v1/models/{model_id}", "get"): ("200", _answer(Model), ("404", "429", "500")),
         ("/health", "get"): ("200", _answer(), ()),
@@ -128,6 +142,8 @@ REQUESTS: dict[str, type[BaseModel]] = {
     "/v1/chat/completions": ChatCompletionRequest,
     "/v1/completions": CompletionRequest,
     "/v1/embeddings": EmbeddingRequest,
+    "/v1/messages": MessagesRequest,
+    "/v1/messages/count_tokens": CountTokensRequest,
 }
 
 
@@ -135,7 +151,7 @@ def document(app: FastAPI, settings: Settings) -> dict[str, Any]:
     doc = get_openapi(title=app.title, version=app.version, description=DESCRIPTION, routes=app.routes)
     from openai.types.chat import ChatCompletionChunk
 
-    components: dict[str, Any] = {ERROR: ERROR_SCHEMA}
+    components: dict[str, Any] = {ERROR: ERROR_SCHEMA, ANTHROPIC_ERROR: ANTHROPIC_ERROR_SCHEMA}
     components["ChatCompletionChunk"] = _lift(_schema(ChatCompletionChunk), components, "ChatCompletionChunk")
     metered = settings.metering.enabled
     answers = _answers()
@@ -172,16 +188,18 @@ def _responses(path: str, success: str, schema: Any, errors: tuple[str, ...], ke
     if path == "/metrics":
         ok["content"] = {"text/plain": {"schema": {"type": "string"}}}
     if path in STREAMS:
-        ok["content"]["text/event-stream"] = {"schema": {"type": "string"}, "itemSchema": _event(STREAMS[path])}
+        event = _event(STREAMS[path], ERRORS.get(path, ERROR))
+        whole = {"type": "array", "items": event} if path in ERRORS else {"type": "string"}  # the stream, read whole
+        ok["content"]["text/event-stream"] = {"schema": whole, "itemSchema": event}
         ok["description"] = "The answer; with stream: true, server-sent events of chunks ending with [DONE]"
     statuses = sorted({*errors, *(("401", "403") if keyed else ())})
-    error = {"application/json": {"schema": {"$ref": REF.format(model=ERROR)}}}
+    error = {"application/json": {"schema": {"$ref": REF.format(model=ERRORS.get(path, ERROR))}}}
     return {success: ok, **{s: {"description": WHY.get(s, "Error"), "content": error} for s in statuses}}
 
 
-def _event(chunk: dict[str, Any]) -> dict[str, Any]:
+def _event(chunk: dict[str, Any], error: str = ERROR) -> dict[str, Any]:
     """One server-sent event: a chunk, an error (a failure after the stream began), or ``[DONE]``."""
-    payload = {"anyOf": [chunk, {"$ref": REF.format(model=ERROR)}]}
+    payload = {"anyOf": [chunk, {"$ref": REF.format(model=error)}]}
     json_data = {"type": "string", "contentMediaType": "application/json", "contentSchema": payload}
     return {"type": "object", "required": ["data"], "properties": {"data": {"anyOf": [{"const": "[DONE]"}, json_data]}}}
 

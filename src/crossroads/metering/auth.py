@@ -31,12 +31,12 @@ MIN_REREAD_S = 1.0
 
 
 def presented_key(headers: Mapping[str, str]) -> str | None:
-    """The key from ``Authorization: Bearer …`` or Azure's ``api-key`` header."""
+    """The key from ``Authorization: Bearer …``, Azure's ``api-key`` or Anthropic's ``x-api-key`` header."""
     auth = headers.get("authorization")
     if auth:
         scheme, _, token = auth.partition(" ")
         return token.strip() if scheme.lower() == "bearer" else None
-    return headers.get("api-key")
+    return headers.get("api-key") or headers.get("x-api-key")
 
 
 class KeyCache:
