@@ -89,12 +89,10 @@ async def _count(request: Request) -> Response:
 
 
 async def _check_key(request: Request, model: str) -> None:
-    from crossroads.metering.stage import find
-
-    stage = find(gateway(request))
-    if stage is None or not stage.keys.active:
+    metering = gateway(request).metering
+    if metering is None or not metering.keys_active:
         return
-    key = await stage.authenticate(request.headers, client_address(request))
+    key = await metering.authenticate(request.headers, client_address(request))
     if not key.allows(model):
         raise ModelNotFound(f"model: {model}", param="model")
 
