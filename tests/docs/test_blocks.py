@@ -33,7 +33,7 @@ def test_fences_and_options(tmp_path: Path) -> None:
 
 def test_every_reference_page_has_checked_examples() -> None:
     pages = {b.page.name for lang in ("console", "python", "bash", "yaml") for b in checked(lang)}
-    wanted = {"README.md", "configuration.md", "privacy.md", "metering.md", "routing.md", "lab.md", "cli.md"}
+    wanted = {"README.md", "api.md", "configuration.md", "privacy.md", "metering.md", "routing.md", "lab.md", "cli.md"}
     assert wanted <= pages, f"pages without a checked example: {sorted(wanted - pages)}"
 
 
