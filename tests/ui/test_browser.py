@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from tests.ui.conftest import Stack, Tab
-from tests.ui.traffic import ledger_facts, send_traffic
+from tests.ui.traffic import ask, ledger_facts, send_traffic
 
 PAGES = ["/ui", "/ui/privacy", "/ui/keys", "/ui/routing", "/ui/lab", "/ui/audit"]
 
@@ -92,7 +92,7 @@ def test_live_refresh_updates_the_numbers(tab: Tab, stack: Stack, traffic: dict[
     tab.login()
     tab.go("/ui")
     before = int(tab.page.text_content("#requests") or "")
-    stack.client().chat.completions.create(model="chat", messages=[{"role": "user", "content": "one more"}])
+    ask(stack, "one more")
     tab.page.wait_for_function(
         f"() => Number(document.getElementById('requests').textContent) > {before}", timeout=15000
     )
@@ -145,7 +145,7 @@ def test_create_change_and_revoke_a_key(tab: Tab, stack: Stack) -> None:
     assert "viewer" in (row.text_content() or "")
     tab.go("/ui/keys")
     assert secret not in tab.page.content()  # shown once
-    answer = stack.client(secret).chat.completions.create(model="chat", messages=[{"role": "user", "content": "hi"}])
+    answer = ask(stack, "hi", secret)
     assert answer.choices[0].message.content
 
     row = tab.page.locator("#keys tr", has_text="team-a")
@@ -167,5 +167,5 @@ def test_create_change_and_revoke_a_key(tab: Tab, stack: Stack) -> None:
     tab.page.wait_for_load_state("networkidle")
     assert "revoked" in (tab.page.text_content("#inactive") or "")
     with pytest.raises(openai.AuthenticationError, match="unknown or revoked"):
-        stack.client(secret).chat.completions.create(model="chat", messages=[{"role": "user", "content": "hi"}])
+        ask(stack, "hi", secret)
     assert tab.errors == []

@@ -27,7 +27,16 @@ def chat(client: openai.OpenAI, text: str, **extra: Any) -> Any:
 
 def send_traffic(stack: Stack, key: str = "unused") -> int:
     """Plain, pseudonymized, redacted, kept-local, blocked and streamed requests; returns how many were sent."""
-    client = stack.client(key)
+    with stack.client(key) as client:
+        return _send(stack, client)
+
+
+def ask(stack: Stack, text: str, key: str = "unused") -> Any:
+    with stack.client(key) as client:
+        return chat(client, text)
+
+
+def _send(stack: Stack, client: openai.OpenAI) -> int:
     before = ledger_count(stack)
     for i in range(3):
         chat(client, f"Say hello number {i}.")

@@ -50,8 +50,7 @@ def _routing(view: Viewer, r: Range, live: dict[str, Any]) -> dict[str, Any]:
 
 def live_state(gateway: Any) -> dict[str, Any]:
     """What the running gateway knows and the database does not (read on the event loop, before the thread)."""
-    breakers = getattr(getattr(gateway, "dispatcher", None), "breakers", None)
-    return {"breakers": breakers() if breakers is not None else {}}
+    return {"breakers": gateway.router.breakers()}
 
 
 def compute(name: str, view: Viewer, params: Mapping[str, str], live: dict[str, Any]) -> tuple[Range, dict[str, Any]]:
