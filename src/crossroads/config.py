@@ -86,6 +86,7 @@ class EmbeddedBackend(Strict):
 
     type: Literal["embedded"]
     model_path: str | None = Field(None, description="GGUF file; empty means the bundled SmolLM2-135M-Instruct")
+    lora: str | None = Field(None, description="a GGUF LoRA adapter applied to the model (crossroads tune train)")
     n_ctx: int = Field(2048, ge=64)
     n_threads: int | None = Field(None, ge=1, description="CPU threads per slot (default: all cores)")
     n_batch: int = Field(512, ge=1)

@@ -98,6 +98,15 @@ def _check_chat_format(name: str | None) -> None:
         )
 
 
+def lora_path(configured: str | None) -> str | None:
+    if configured is None:
+        return None
+    path = Path(configured).expanduser()
+    if not path.is_file():
+        raise ServiceUnavailable(f"LoRA adapter {path} not found — fix lora in crossroads.yaml (crossroads tune train)")
+    return str(path)
+
+
 def load_slots(config: EmbeddedConfig) -> list[Slot]:
     """Load ``config.slots`` engines (blocking; call it off the event loop)."""
     llama_class = import_llama()
@@ -109,6 +118,7 @@ def load_slots(config: EmbeddedConfig) -> list[Slot]:
         "n_threads": config.n_threads or os.cpu_count() or 1,
         "n_batch": config.n_batch,
         "chat_format": config.chat_format,
+        "lora_path": lora_path(config.lora),
         "verbose": False,
     }
     slots: list[Slot] = []
@@ -119,5 +129,8 @@ def load_slots(config: EmbeddedConfig) -> list[Slot]:
     except (ValueError, RuntimeError) as exc:
         for slot in slots:
             slot.close()
-        raise ServiceUnavailable(f"could not load model {path}: {exc} — is it a valid GGUF file?") from None
+        adapter = f" with LoRA adapter {config.lora}" if config.lora else ""
+        raise ServiceUnavailable(
+            f"could not load model {path}{adapter}: {exc} — is it a valid GGUF file (and an adapter made for it)?"
+        ) from None
     return slots
