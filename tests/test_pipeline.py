@@ -94,11 +94,11 @@ async def test_call_records_where_it_went() -> None:
     gw, _ = gateway()
     call = gw.new_call(Endpoint.CHAT, {"model": "big", **HELLO})
     await gw.run(call)
-    assert {k: call.facts[k] for k in ("backend", "upstream_model", "location")} == {
+    assert {k: getattr(call.facts, k) for k in ("backend", "upstream_model", "location")} == {
         "backend": "remote",
         "upstream_model": "gpt-4o",
         "location": "hosted",
     }
-    assert call.facts["route_reason"] == "model big; priority -> remote:gpt-4o"
-    assert [(a["backend"], a["status"], a["used"]) for a in call.facts["attempts"]] == [("remote", 200, True)]
+    assert call.facts.route_reason == "model big; priority -> remote:gpt-4o"
+    assert [(a["backend"], a["status"], a["used"]) for a in call.facts.attempts] == [("remote", 200, True)]
     assert call.response_headers["x-crossroads-backend"] == "remote"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -17,7 +16,9 @@ from crossroads.api import create_app
 from crossroads.backends import Endpoint, build_backend
 from crossroads.config import Settings, parse_settings
 from crossroads.gateway import Gateway
+from crossroads.metering.keys import KeyRecord
 from crossroads.pipeline import Call, Next, PassThrough
+from crossroads.pipeline.call import PrivacyFacts
 from crossroads.privacy.engine import Engine
 from crossroads.privacy.stage import PrivacyGuard
 from crossroads.testing.fake_state import FakeState
@@ -239,11 +240,7 @@ async def test_facts_for_the_ledger(fake: tuple[str, FakeState]) -> None:
         await gw.run(call)
     finally:
         await gw.aclose()
-    assert call.facts["privacy"] == {
-        "action": "keep_local",
-        "entities": {"EMAIL_ADDRESS": 2, "US_SSN": 1},
-        "local_only": True,
-    }
+    assert call.facts.privacy == PrivacyFacts("keep_local", {"EMAIL_ADDRESS": 2, "US_SSN": 1}, local_only=True)
     assert call.local_only
 
 
@@ -274,10 +271,10 @@ async def test_names_found_by_the_real_spacy_model(fake: tuple[str, FakeState]) 
 
 
 class AsKey(PassThrough):
-    """Stands in for the metering stage: sets ``call.key`` to an object with a ``name``."""
+    """Stands in for the metering stage: sets ``call.key`` to a key of that name."""
 
     def __init__(self, name: str) -> None:
-        self.key = SimpleNamespace(name=name)
+        self.key = KeyRecord(id=f"id-{name}", name=name, prefix="sk-cr-")
 
     async def send(self, call: Call, next: Next) -> Any:
         call.key = self.key

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from crossroads.pipeline.call import PrivacyFacts
 from crossroads.privacy.config import PrivacyConfig
 from crossroads.privacy.operators import apply, hasher, mask, operators, redact
 from crossroads.privacy.policy import Verdict, policy_for
@@ -90,13 +91,9 @@ def test_verdict_header_and_facts() -> None:
     spans = [Span("EMAIL_ADDRESS", 0, 1, 1, "x"), Span("PERSON", 2, 3, 1, "x"), Span("EMAIL_ADDRESS", 4, 5, 1, "x")]
     verdict = Verdict.of(spans, policy)
     assert verdict.header() == "pseudonymized=EMAIL_ADDRESS:2,PERSON:1"
-    assert verdict.facts() == {
-        "action": "pseudonymize",
-        "entities": {"EMAIL_ADDRESS": 2, "PERSON": 1},
-        "local_only": False,
-    }
+    assert verdict.facts() == PrivacyFacts("pseudonymize", {"EMAIL_ADDRESS": 2, "PERSON": 1}, local_only=False)
     local = Verdict.of([*spans, Span("US_SSN", 6, 7, 1, "x")], policy)
-    assert local.facts()["local_only"] is True and local.action == "keep_local"
+    assert local.facts().local_only is True and local.action == "keep_local"
     assert local.header() == "kept_local=US_SSN:1; pseudonymized=EMAIL_ADDRESS:2,PERSON:1"
     assert Verdict.of([], policy).header() == "none" and Verdict.of([], policy).action == "allow"
 

@@ -91,7 +91,7 @@ async def answer(r: Router, c: Call) -> str:
 
 
 def summary(c: Call) -> list[tuple[str, bool, Any]]:
-    return [(a["backend"], a["used"], a.get("rejected")) for a in c.facts["attempts"]]
+    return [(a["backend"], a["used"], a.get("rejected")) for a in c.facts.attempts]
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -101,8 +101,8 @@ async def test_cheap_answer_accepted(stream: bool) -> None:
     assert await answer(r, c) == "It is Paris."
     assert summary(c) == [("cheap", True, None)]
     assert backends["strong"].calls == []
-    assert c.facts["attempts"][0]["latency_s"] is not None
-    assert stream or c.facts["attempts"][0]["cost"] > 0  # the scripted stream reports no usage
+    assert c.facts.attempts[0]["latency_s"] is not None
+    assert stream or c.facts.attempts[0]["cost"] > 0  # the scripted stream reports no usage
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -111,12 +111,12 @@ async def test_rejected_cheap_answer_escalates(stream: bool) -> None:
     c = call(stream)
     assert await answer(r, c) == "It is Paris."
     assert summary(c) == [("cheap", False, 'refusal ("i\'m sorry, but")'), ("strong", True, None)]
-    cheap, strong = c.facts["attempts"]
+    cheap, strong = c.facts.attempts
     assert cheap["latency_s"] is not None and strong["latency_s"] is not None
     if not stream:  # the scripted stream reports no usage, so no cost
         assert isinstance(cheap["cost"], Decimal) and strong["cost"] > cheap["cost"]  # gpt-4o costs more than mini
-    assert "cascade rejected cheap:gpt-4o-mini" in c.facts["route_reason"]
-    assert c.facts["backend"] == "strong"
+    assert "cascade rejected cheap:gpt-4o-mini" in c.facts.route_reason
+    assert c.facts.backend == "strong"
 
 
 async def test_judge_score_decides() -> None:
@@ -127,8 +127,8 @@ async def test_judge_score_decides() -> None:
     r, _ = build([{"type": "judge", "model": "grader", "threshold": 7}], ["Lyon."], ["Paris!"], ["3"])
     c = call()
     assert await answer(r, c) == "Paris!"
-    assert c.facts["attempts"][0]["rejected"] == "judge score 3 < 7"
-    judged = [(a["backend"], a["purpose"], a["cost"] is not None) for a in c.facts["attempts"] if "purpose" in a]
+    assert c.facts.attempts[0]["rejected"] == "judge score 3 < 7"
+    judged = [(a["backend"], a["purpose"], a["cost"] is not None) for a in c.facts.attempts if "purpose" in a]
     assert judged == [("judge", "judge", True)]  # the judge's cost is the call's too
 
 
@@ -136,7 +136,7 @@ async def test_a_failing_cheap_deployment_falls_back_as_usual() -> None:
     r, _ = build([{"type": "json"}], [BadGateway("down")], ["{}"])
     c = call()
     assert await answer(r, c) == "{}"
-    assert [(a["backend"], a["status"]) for a in c.facts["attempts"]] == [("cheap", 502), ("strong", 200)]
+    assert [(a["backend"], a["status"]) for a in c.facts.attempts] == [("cheap", 502), ("strong", 200)]
 
 
 async def test_rejected_answer_is_used_when_the_strong_one_fails() -> None:

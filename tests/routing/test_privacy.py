@@ -15,6 +15,7 @@ from crossroads.api import create_app
 from crossroads.backends import Body
 from crossroads.config import Settings, parse_settings
 from crossroads.pipeline import Call, Next, NextStream, PassThrough, Stage
+from crossroads.pipeline.call import PrivacyFacts
 from tests.routing.conftest import Up, chat, chat_stream, gateway, settings
 
 FAULTS = [
@@ -35,7 +36,7 @@ class Sensitive(PassThrough):
 
     def _mark(self, call: Call) -> None:
         call.local_only = self.pin
-        call.facts["privacy"] = {"action": "pin_local" if self.pin else "pseudonymize", "entities": {"EMAIL": 1}}
+        call.facts.privacy = PrivacyFacts("pin_local" if self.pin else "pseudonymize", {"EMAIL": 1}, self.pin)
 
     async def send(self, call: Call, next: Next) -> Body:
         self._mark(call)

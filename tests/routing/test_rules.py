@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -14,7 +13,9 @@ from crossroads.api import create_app
 from crossroads.backends import Body, Endpoint
 from crossroads.config import parse_settings
 from crossroads.gateway import Gateway
+from crossroads.metering.keys import KeyRecord
 from crossroads.pipeline import Call
+from crossroads.pipeline.call import PrivacyFacts
 from crossroads.routing.rules import compile_rules
 from crossroads.routing.stage import RoutingStage
 from crossroads.testing.scripted import ScriptedBackend
@@ -62,7 +63,7 @@ async def routed(call: Call) -> tuple[str, str]:
         return await gw.router.send(c)
 
     await stage.send(call, inner)
-    return call.facts["backend"], call.facts["route_reason"]
+    return call.facts.backend, call.facts.route_reason
 
 
 def make(content: str = "hi", model: str = "auto", **kw: Any) -> Call:
@@ -74,8 +75,8 @@ def make(content: str = "hi", model: str = "auto", **kw: Any) -> Call:
     ("call", "backend", "rule"),
     [
         (make(local_only=True), "l", "private"),
-        (make(key=SimpleNamespace(name="team-vip")), "s", "vip"),
-        (make(key=SimpleNamespace(name="team-other")), "c", "default"),
+        (make(key=KeyRecord(id="k1", name="team-vip", prefix="sk-cr-")), "s", "vip"),
+        (make(key=KeyRecord(id="k2", name="team-other", prefix="sk-cr-")), "c", "default"),
         (make("x" * 40), "s", "long"),
         (make(headers={"x-crossroads-tier": "premium"}), "s", "premium"),
         (make(body={"metadata": {"tier": "premium"}}), "s", "premium"),
@@ -94,13 +95,13 @@ async def test_first_matching_rule_wins(call: Call, backend: str, rule: str) -> 
 @pytest.mark.parametrize(("action", "pinned"), [("redact", False), ("keep_local", True)])
 async def test_privacy_class_comes_from_the_guard(action: str, pinned: bool) -> None:
     call = make(local_only=pinned)
-    call.facts["privacy"] = {"action": action, "entities": {"EMAIL": 1}, "local_only": pinned}
+    call.facts.privacy = PrivacyFacts(action, {"EMAIL": 1}, pinned)
     assert (await routed(call))[0] == "l"
 
 
 async def test_the_guards_action_is_a_privacy_class_too() -> None:
     call = make(model="strong", local_only=True)
-    call.facts["privacy"] = {"action": "keep_local", "entities": {"US_SSN": 1}, "local_only": True}
+    call.facts.privacy = PrivacyFacts("keep_local", {"US_SSN": 1}, True)
     served, reason = await routed(call)
     assert served == "l" and reason.startswith("rule guarded -> local")
 

@@ -37,7 +37,7 @@ async def served(r: Router, n: int) -> Counter[str]:
     for _ in range(n):
         c = call()
         await r.send(c)
-        counts[c.facts["backend"]] += 1
+        counts[c.facts.backend] += 1
     return counts
 
 
@@ -62,7 +62,7 @@ async def test_least_inflight_spreads_concurrent_requests() -> None:
     r, _ = router("least_inflight", [{"backend": "x"}, {"backend": "y"}], delay=0.05)
     calls = [call() for _ in range(10)]
     await asyncio.gather(*(r.send(c) for c in calls))
-    assert Counter(c.facts["backend"] for c in calls) == {"x": 5, "y": 5}
+    assert Counter(c.facts.backend for c in calls) == {"x": 5, "y": 5}
 
 
 async def test_lowest_latency_prefers_the_fast_deployment() -> None:
@@ -82,8 +82,8 @@ async def test_lowest_cost_uses_configured_prices() -> None:
     assert [d.backend.name for d in r.groups["chat"].order(r.rng)] == ["y", "x", "z"]
     c = call()
     await r.send(c)
-    attempt = c.facts["attempts"][0]
-    assert c.facts["backend"] == "y" and attempt["usage"]["prompt_tokens"] == attempt["usage"]["completion_tokens"] == 4
+    attempt = c.facts.attempts[0]
+    assert c.facts.backend == "y" and attempt["usage"]["prompt_tokens"] == attempt["usage"]["completion_tokens"] == 4
     assert attempt["cost"] == Decimal("0.000003")  # 4 x 0.15 + 4 x 0.60 per 1M tokens
 
 

@@ -18,6 +18,7 @@ from crossroads.metering.auth import KeyCache
 from crossroads.metering.budget import Budgets, sweep
 from crossroads.metering.config import MeteringConfig
 from crossroads.metering.content import Sealer
+from crossroads.metering.keys import KeyRecord
 from crossroads.metering.ledger import LedgerWriter, Pending
 from crossroads.metering.metrics import Metrics
 from crossroads.metering.pricing import Pricer
@@ -134,7 +135,7 @@ class Runtime:
         """Correct the token buckets with the real counts, now that they are known."""
         for pending, request_rows in rows:
             key = pending.key
-            if key is not None and key.tpm and pending.estimated_tokens:
+            if isinstance(key, KeyRecord) and key.tpm and pending.estimated_tokens:
                 used = sum(row.total_tokens for row in request_rows)
                 await self.limiter.adjust(key.id, key.tpm, pending.estimated_tokens - used)
 

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, insert
 from crossroads.metering import audit, budget, rollup
 from crossroads.metering.config import LedgerConfig
 from crossroads.metering.rows import Row, build_row, build_rows
+from crossroads.pipeline.call import Call, Caller
 from crossroads.store.models import LedgerRow
 
 log = logging.getLogger("crossroads.metering")
@@ -31,11 +32,11 @@ RETRIES = 3
 class Pending:
     """A finished request, as the stage saw it; turned into a ledger row in the writer thread."""
 
-    call: Any
+    call: Call
     at: datetime
     latency_s: float
     status: int
-    key: Any = None
+    key: Caller | None = None
     ttft_s: float | None = None
     error_type: str | None = None
     usage: dict[str, Any] | None = None

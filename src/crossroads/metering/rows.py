@@ -13,6 +13,7 @@ from crossroads.metering.pricing import Pricer
 
 if TYPE_CHECKING:
     from crossroads.metering.ledger import Pending
+    from crossroads.pipeline.call import PrivacyFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ def response_text(p: Pending) -> str:
 def build_row(p: Pending, pricer: Pricer, sealer: Sealer | None = None) -> Row:
     facts = p.call.facts
     counts, source = usage_counts(p)
-    backend, upstream = facts.get("backend"), facts.get("upstream_model")
+    backend, upstream = facts.backend, facts.upstream_model
     price = pricer.price(backend, [p.response_model, upstream, p.call.model])
     cost = pricer.cost(price, counts["prompt_tokens"], counts["completion_tokens"], counts["cached_tokens"])
     values: dict[str, Any] = {
@@ -97,8 +98,8 @@ def build_row(p: Pending, pricer: Pricer, sealer: Sealer | None = None) -> Row:
         "ttft_ms": None if p.ttft_s is None else round(p.ttft_s * 1000, 3),
         "status": p.status,
         "error_type": p.error_type,
-        "route_reason": _short(facts.get("route_reason")),
-        "privacy": privacy_summary(facts.get("privacy")),
+        "route_reason": _short(facts.route_reason),
+        "privacy": privacy_summary(facts.privacy),
         "content": sealer.seal({"request": p.call.body, "response": response_text(p)}) if sealer else None,
     }
     return Row(values, audit.Link(p.at, "request", p.call.request_id, audit.digest(values)))
@@ -116,11 +117,11 @@ WHY = {"judge": "judge call for {id}", "": "cascade step turned down for {id}"}
 
 def attempt_rows(p: Pending, main: Row, pricer: Pricer) -> list[Row]:
     rows = []
-    for i, record in enumerate(p.call.facts.get("attempts") or (), 1):
-        usage = record.get("usage")
-        if record.get("used") or not isinstance(usage, dict) or not usage:
+    for i, record in enumerate(p.call.facts.attempts, 1):
+        usage = record["usage"]
+        if record["used"] or not usage:
             continue
-        backend, upstream = record.get("backend"), record.get("upstream_model")
+        backend, upstream = record["backend"], record["upstream_model"]
         price = pricer.price(backend, [upstream, p.call.model])
         counts = reported_counts(usage)
         cost = pricer.cost(price, counts["prompt_tokens"], counts["completion_tokens"], counts["cached_tokens"])
@@ -134,27 +135,22 @@ def attempt_rows(p: Pending, main: Row, pricer: Pricer) -> list[Row]:
             "usage_source": "counted" if isinstance(usage, CountedUsage) else "upstream",
             "cost": cost,
             "price_model": price.key if price is not None else None,
-            "latency_ms": round(float(record.get("latency_s") or 0) * 1000, 3),
+            "latency_ms": round((record["latency_s"] or 0) * 1000, 3),
             "ttft_ms": None,
-            "status": record.get("status") or 200,
+            "status": record["status"] or 200,
             "error_type": None,
-            "route_reason": WHY.get(str(record.get("purpose") or ""), WHY[""]).format(id=p.call.request_id),
+            "route_reason": WHY.get(record.get("purpose", ""), WHY[""]).format(id=p.call.request_id),
             "content": None,
         }
         rows.append(Row(values, audit.Link(p.at, "request", rid, audit.digest(values))))
     return rows
 
 
-def privacy_summary(privacy: Any) -> dict[str, Any] | None:
+def privacy_summary(privacy: PrivacyFacts | None) -> dict[str, Any] | None:
     """Entity types, counts and the action — never the detected values."""
-    if not isinstance(privacy, dict):
+    if privacy is None:
         return None
-    entities = privacy.get("entities") or {}
-    return {
-        "action": str(privacy.get("action")),
-        "entities": {str(k): int(v) for k, v in entities.items() if isinstance(v, int)},
-        "local_only": bool(privacy.get("local_only", False)),
-    }
+    return {"action": privacy.action, "entities": dict(privacy.entities), "local_only": privacy.local_only}
 
 
 def _short(value: Any) -> str | None:

@@ -25,6 +25,7 @@ from crossroads.metering.metrics import Metrics
 from crossroads.metering.strangers import Strangers
 from crossroads.metering.streams import UsageStream, as_error
 from crossroads.pipeline import Call, Next, NextStream, PassThrough
+from crossroads.pipeline.call import AttemptRecord, Facts
 
 OPEN = None
 SHADOW_ACCOUNT = KeyRecord(id="shadow", name="shadow", prefix="")  # the ledger's key_id for mirrored calls
@@ -99,9 +100,8 @@ class MeteringStage(PassThrough):
             call, ticket, stream.error, usage=stream.usage, model=stream.model, text=stream.text, ttft=ttft
         )
 
-    async def record_shadow(self, call: Call, record: dict[str, Any], reply: Body | None) -> None:
+    async def record_shadow(self, call: Call, record: AttemptRecord, reply: Body | None) -> None:
         """A mirrored call: its own ledger row on the shadow account, never on the client's key or budget."""
-        facts = {"backend": record.get("backend"), "upstream_model": record.get("upstream_model")}
         copy = Call(
             call.endpoint,
             call.body,
@@ -109,17 +109,17 @@ class MeteringStage(PassThrough):
             request_id=f"{call.request_id}.shadow{next(self._mirrors)}",
             started=call.started,
         )
-        copy.facts = {**facts, "route_reason": f"shadow copy of {call.request_id}"}
-        status = record.get("status") or 499
+        reason = f"shadow copy of {call.request_id}"
+        copy.facts = Facts(backend=record["backend"], upstream_model=record["upstream_model"], route_reason=reason)
         pending = Pending(
             call=copy,
             at=utcnow(),
-            latency_s=float(record.get("latency_s") or 0),
-            status=status,
+            latency_s=record["latency_s"] or 0.0,
+            status=record["status"] or 499,
             key=SHADOW_ACCOUNT,
-            error_type=record.get("error_type"),
-            usage=record.get("usage"),
-            response_model=record.get("upstream_model"),
+            error_type=record["error_type"],
+            usage=record["usage"],
+            response_model=record["upstream_model"],
             response=reply,
         )
         await self.writer.put(pending)

@@ -1,4 +1,10 @@
-"""One request on its way through the gateway, and the facts it gathers for the ledger."""
+"""One request on its way through the gateway, and the facts it gathers for the ledger.
+
+Every value that one layer writes and another reads is a typed field here: ``Call`` (the request),
+``Facts`` (what happened: written by the guard and the router, read by rules, shadow and the ledger),
+``PrivacyFacts`` (the guard's verdict, counts only), ``AttemptRecord`` (one try on one deployment) and
+``Caller`` (the authenticated key, as the later stages see it).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,8 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import Any, NotRequired, Protocol, TypedDict
 
 from crossroads.backends.base import Body, Endpoint, Location
 
@@ -28,6 +35,58 @@ class Target:
 Outbound = Callable[[Target], Awaitable[Body]]
 
 
+class Caller(Protocol):
+    """The authenticated API key as the stages after metering see it (``crossroads.metering.keys.KeyRecord``)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def models(self) -> frozenset[str] | None: ...
+
+
+class AttemptRecord(TypedDict):
+    """One try on one deployment (``Facts.attempts``); also a shadow record's ``primary`` and ``shadow``."""
+
+    backend: str
+    upstream_model: str
+    status: int | None
+    error_type: str | None
+    latency_s: float | None
+    usage: dict[str, Any] | None
+    cost: Decimal | None
+    used: bool  # this attempt's answer went to the client
+    retry_after: NotRequired[float]  # seconds the upstream asked to wait (429/503)
+    rejected: NotRequired[str]  # why a cascade validator turned the answer down
+    purpose: NotRequired[str]  # "judge": a call made to judge another attempt's answer
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyFacts:
+    """What the privacy guard found and did: the strongest action, counts per entity type (never values)."""
+
+    action: str
+    entities: dict[str, int]
+    local_only: bool
+
+
+@dataclass(slots=True)
+class Facts:
+    """What happened to one call, for the ledger, the rules and shadow traffic."""
+
+    backend: str | None = None  # the backend that served it (the router)
+    upstream_model: str | None = None
+    location: Location | None = None
+    route_reason: str | None = None  # the full reason; the client's header may be briefer
+    route_rule: str | None = None  # the routing rule that picked the model (``rule name -> model``)
+    requested_model: str | None = None  # the client's model, when a rule replaced it
+    privacy: PrivacyFacts | None = None  # the guard's verdict (None without a guard)
+    attempts: list[AttemptRecord] = field(default_factory=list)
+
+
 @dataclass(slots=True)
 class Call:
     """A request as the pipeline sees it.
@@ -42,7 +101,7 @@ class Call:
     local_only        only self-hosted (``location: local``) backends may serve this call (privacy guard);
                       every later stage and the router must obey it — fail closed
     response_headers  headers to add to the client's response (``x-crossroads-*``)
-    facts             what happened, for the ledger: backend, upstream_model, route_reason, privacy, usage …
+    facts             what happened, for the ledger: backend, upstream_model, route_reason, privacy, attempts
     outbound          the body one attempt sends to its target (set by the privacy guard, which decides its policy
                       for each target and may refuse one); without it, ``body`` with the upstream's model name
     """
@@ -52,13 +111,13 @@ class Call:
     model: str
     headers: Mapping[str, str] = field(default_factory=dict)
     stream: bool = False
-    key: Any = None
+    key: Caller | None = None
     client: str | None = None
     local_only: bool = False
     request_id: str = field(default_factory=new_request_id)
     started: float = field(default_factory=time.perf_counter)
     response_headers: dict[str, str] = field(default_factory=dict)
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: Facts = field(default_factory=Facts)
     outbound: Outbound | None = None
 
     async def body_for(self, target: Target) -> Body:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from crossroads.pipeline.call import PrivacyFacts
 from crossroads.privacy.config import ANY, Action, Policy, PrivacyConfig
 from crossroads.privacy.spans import Span, count_types
 
@@ -83,8 +83,8 @@ class Verdict:
     def local_only(self) -> bool:
         return self.action in {"keep_local", "block"} or bool(self.types_with("keep_local"))
 
-    def facts(self) -> dict[str, Any]:
-        return {"action": self.action, "entities": dict(self.entities), "local_only": self.local_only}
+    def facts(self) -> PrivacyFacts:
+        return PrivacyFacts(self.action, dict(self.entities), self.local_only)
 
     def header(self) -> str:
         """e.g. ``pseudonymized=EMAIL_ADDRESS:2,PERSON:1; redacted=CREDIT_CARD:1`` (strongest action first)."""

@@ -123,7 +123,7 @@ class PrivacyGuard(PassThrough):
         except (ServiceUnavailable, BadGateway, GatewayTimeout) as exc:
             if not call.local_only:
                 raise
-            entities = call.facts["privacy"]["entities"]
+            entities = call.facts.privacy.entities if call.facts.privacy is not None else {}
             if exc.code == "no_local_backend" and entities:  # the model has no self-hosted deployment at all
                 kept = ", ".join(f"{t} ({n})" for t, n in sorted(entities.items()))
                 raise PrivacyRefused(
@@ -172,12 +172,12 @@ class PrivacyGuard(PassThrough):
         return mapping, scope
 
     def _policy(self, call: Call, model: str, backend: str) -> CallPolicy:
-        return policy_for(self.config, getattr(call.key, "name", None), model, backend)
+        return policy_for(self.config, (call.key.name if call.key is not None else None), model, backend)
 
     def _ner_types(self, call: Call) -> frozenset[str]:
         """What the name model looks for: every type any target's policy may act on (decided per attempt);
         worked out once per key name (the policies never change while the guard runs)."""
-        key = getattr(call.key, "name", None)
+        key = call.key.name if call.key is not None else None
         found = self.ner_types_by_key.get(key)
         if found is None:
             found = self.ner_types_by_key[key] = frozenset().union(
@@ -300,7 +300,7 @@ class PrivacyGuard(PassThrough):
         return Mapping()
 
     def _record(self, call: Call, verdict: Verdict) -> None:
-        call.facts["privacy"] = verdict.facts()
+        call.facts.privacy = verdict.facts()
         call.response_headers[HEADER] = verdict.header()
 
     def _mapping(self, call: Call) -> tuple[str | None, Mapping]:
@@ -310,7 +310,7 @@ class PrivacyGuard(PassThrough):
         conversation = call.headers.get(self.config.conversation_header)
         if not conversation:
             return call.request_id, self.vault.get(call.request_id)
-        key_id = getattr(call.key, "id", None)
+        key_id = call.key.id if call.key is not None else None
         if key_id is not None:
             return None, self.vault.get(f"key:{key_id}\0{conversation}")
         if not self.vault.has(f"conv:{conversation}"):

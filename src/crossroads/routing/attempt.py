@@ -1,8 +1,8 @@
 """One attempt on one deployment: send (or open a stream up to its first chunk) under a time limit,
 keep the deployment's load, latency and breaker up to date, and write the attempt's record.
 
-An attempt record (``call.facts["attempts"]`` entries): backend, upstream_model, status, error_type,
-latency_s, usage, cost, used — plus ``rejected`` when a cascade validator turned the answer down.
+An attempt record (``call.facts.attempts`` entries, ``pipeline.call.AttemptRecord``): backend, upstream_model,
+status, error_type, latency_s, usage, cost, used — plus ``rejected`` when a cascade validator turned the answer down.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from typing import Any, TypeVar
 
 from crossroads.backends.base import Body, Endpoint
 from crossroads.errors import CrossroadsError, GatewayTimeout
+from crossroads.pipeline.call import AttemptRecord
 from crossroads.routing.deployment import Deployment
 from crossroads.routing.retry import counts_against, retry_after
 
-Record = dict[str, Any]
 T = TypeVar("T")
 
 
-def new_record(d: Deployment) -> Record:
+def new_record(d: Deployment) -> AttemptRecord:
     return {
         "backend": d.backend.name,
         "upstream_model": d.upstream,
@@ -34,17 +34,18 @@ def new_record(d: Deployment) -> Record:
     }
 
 
-def succeeded(d: Deployment, record: Record, began: float, usage: Any = None) -> None:
+def succeeded(d: Deployment, record: AttemptRecord, began: float, usage: Any = None) -> None:
     elapsed = time.perf_counter() - began
     d.observe(elapsed)
     d.breaker.success()
-    record.update(status=200, latency_s=round(elapsed, 6))
-    if usage is not None:
-        record.update(usage=usage, cost=d.cost(usage))
+    record["status"], record["latency_s"] = 200, round(elapsed, 6)
+    if isinstance(usage, dict):
+        record["usage"], record["cost"] = usage, d.cost(usage)
 
 
-def failed(d: Deployment, record: Record, began: float, exc: CrossroadsError) -> None:
-    record.update(status=exc.status, error_type=exc.code or exc.type, latency_s=round(time.perf_counter() - began, 6))
+def failed(d: Deployment, record: AttemptRecord, began: float, exc: CrossroadsError) -> None:
+    record["status"], record["error_type"] = exc.status, exc.code or exc.type
+    record["latency_s"] = round(time.perf_counter() - began, 6)
     wait = retry_after(exc)
     if wait is not None:
         record["retry_after"] = wait
@@ -68,7 +69,7 @@ def _timed_out(d: Deployment, seconds: float | None) -> GatewayTimeout:
     return GatewayTimeout(f"Backend '{d.backend.name}' did not answer within the attempt limit ({seconds}s).")
 
 
-async def send(d: Deployment, endpoint: Endpoint, body: Body, record: Record, timeout: float | None) -> Body:
+async def send(d: Deployment, endpoint: Endpoint, body: Body, record: AttemptRecord, timeout: float | None) -> Body:
     began = time.perf_counter()
     d.inflight += 1
     try:
@@ -90,7 +91,7 @@ async def send(d: Deployment, endpoint: Endpoint, body: Body, record: Record, ti
 
 
 async def open_stream(
-    d: Deployment, endpoint: Endpoint, body: Body, record: Record, timeout: float | None
+    d: Deployment, endpoint: Endpoint, body: Body, record: AttemptRecord, timeout: float | None
 ) -> AsyncIterator[Body]:
     """The stream with its first chunk already received; a failure before it raises here."""
     began = time.perf_counter()
@@ -110,7 +111,7 @@ async def open_stream(
 
 
 async def _tracked(
-    d: Deployment, record: Record, began: float, first: Body | None, rest: AsyncIterator[Body]
+    d: Deployment, record: AttemptRecord, began: float, first: Body | None, rest: AsyncIterator[Body]
 ) -> AsyncIterator[Body]:
     usage = None
     try:

@@ -13,8 +13,7 @@ from typing import Any
 
 from crossroads.backends.base import Body
 from crossroads.errors import CrossroadsError
-from crossroads.pipeline.call import Call
-from crossroads.routing.attempt import Record
+from crossroads.pipeline.call import AttemptRecord, Call
 from crossroads.routing.deployment import Deployment
 from crossroads.routing.groups import Group
 from crossroads.routing.streams import chunks_text, drain, replay
@@ -31,7 +30,7 @@ class Cascade:
         self.judge = judge
 
     async def review(
-        self, call: Call, group: Group, d: Deployment, record: Record, result: Any, order: Sequence[Deployment]
+        self, call: Call, group: Group, d: Deployment, record: AttemptRecord, result: Any, order: Sequence[Deployment]
     ) -> tuple[bool, Any]:
         """(accepted, the result to use or keep); a stream that fails while being read is not accepted."""
         checks = self.checks.get(group.name)

@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from crossroads.backends.base import Body
 from crossroads.errors import CrossroadsError, PrivacyRefused
-from crossroads.pipeline.call import Call, Target
+from crossroads.pipeline.call import AttemptRecord, Call, Target
 from crossroads.routing import attempt, plan
 from crossroads.routing.cascade import Cascade
 from crossroads.routing.config import RetryConfig
@@ -28,14 +28,14 @@ from crossroads.routing.groups import Group
 from crossroads.routing.retry import backoff, retryable
 
 T = TypeVar("T")
-Opener = Callable[[Deployment, Call, Body, attempt.Record, float | None], Awaitable[T]]
+Opener = Callable[[Deployment, Call, Body, AttemptRecord, float | None], Awaitable[T]]
 
 
 @dataclass(slots=True)
 class Served(Generic[T]):
     result: T  # an answer body, or a chunk stream
     deployment: Deployment
-    record: attempt.Record
+    record: AttemptRecord
 
 
 @dataclass(slots=True)
@@ -46,9 +46,9 @@ class _Run:
     group: Group
     order: Sequence[Deployment]
     deadline: float | None
-    attempts: list[attempt.Record] = field(default_factory=list)
+    attempts: list[AttemptRecord] = field(default_factory=list)
     answered: set[str] = field(default_factory=set)  # gave an answer (a cascade may have turned it down)
-    kept: tuple[Deployment, attempt.Record, Any] | None = None  # the last answer a cascade turned down
+    kept: tuple[Deployment, AttemptRecord, Any] | None = None  # the last answer a cascade turned down
     last: tuple[Deployment, CrossroadsError] | None = None  # the last failure
 
 
@@ -61,7 +61,7 @@ class Loop:
 
     async def route(self, call: Call, group: Group, opener: Opener[T]) -> Served[T]:
         run = _Run(call, group, plan.candidates(call, group, self.groups, self.rng), self._deadline())
-        call.facts["attempts"] = run.attempts
+        call.facts.attempts = run.attempts
         for round_ in range(self.retry.retries + 1):
             if round_ and all(d.key in run.answered for d in run.order):
                 break  # every candidate answered or was refused by the privacy policy: nothing to retry
@@ -112,7 +112,7 @@ class Loop:
             run.kept = (d, record, result)
         return None
 
-    async def _wait(self, round_: int, attempts: list[attempt.Record], deadline: float | None) -> bool:
+    async def _wait(self, round_: int, attempts: list[AttemptRecord], deadline: float | None) -> bool:
         """Back off before a retry round; False when the wait would pass a limit."""
         asked = max((r["retry_after"] for r in attempts if r.get("retry_after") is not None), default=0.0)
         if asked > self.retry.max_retry_after:
@@ -133,7 +133,7 @@ class Loop:
         left = deadline - time.perf_counter()
         return left if self.retry.attempt_timeout is None else min(left, self.retry.attempt_timeout)
 
-    def _done(self, run: _Run, d: Deployment, record: attempt.Record, result: T) -> Served[T]:
+    def _done(self, run: _Run, d: Deployment, record: AttemptRecord, result: T) -> Served[T]:
         record["used"] = True
         self._explain(run, d)
         return Served(result, d, record)
@@ -141,12 +141,12 @@ class Loop:
     def _explain(self, run: _Run, d: Deployment | None) -> None:
         call = run.call
         reason = plan.explain(call, run.group, d, run.attempts, self.groups)
-        call.facts["route_reason"] = reason
+        call.facts.route_reason = reason
         if self.reasons != "off":
             told = reason if self.reasons == "full" else plan.brief(call, run.group, d, run.attempts, self.groups)
             call.response_headers["x-crossroads-route-reason"] = plan.header_safe(told)
         if d is not None:
-            call.facts.update(backend=d.backend.name, upstream_model=d.upstream, location=d.location)
+            call.facts.backend, call.facts.upstream_model, call.facts.location = d.backend.name, d.upstream, d.location
             call.response_headers["x-crossroads-backend"] = d.backend.name
 
     def _explained(self, run: _Run, d: Deployment | None, exc: CrossroadsError) -> CrossroadsError:

@@ -14,9 +14,8 @@ from collections.abc import Mapping, Sequence
 from random import Random
 
 from crossroads.errors import CrossroadsError, PermissionDenied, RateLimited, ServiceUnavailable
-from crossroads.pipeline.call import Call
+from crossroads.pipeline.call import AttemptRecord, Call
 from crossroads.routing import scope
-from crossroads.routing.attempt import Record
 from crossroads.routing.deployment import Deployment
 from crossroads.routing.groups import Group
 
@@ -70,10 +69,10 @@ def _how(group: Group, used: Deployment, groups: Mapping[str, Group]) -> str:
 
 
 def explain(
-    call: Call, group: Group, used: Deployment | None, attempts: list[Record], groups: Mapping[str, Group]
+    call: Call, group: Group, used: Deployment | None, attempts: list[AttemptRecord], groups: Mapping[str, Group]
 ) -> str:
     """e.g. ``rule private -> llama; weighted -> vllm:llama; after a:gpt-4o 502 bad_gateway; local only``."""
-    parts = [call.facts.get("route_rule") or f"model {group.name}"]
+    parts = [call.facts.route_rule or f"model {group.name}"]
     if used is not None:
         parts.append(f"{_how(group, used, groups)} -> {used.key}")
     for record in attempts:
@@ -91,10 +90,10 @@ def explain(
 
 
 def brief(
-    call: Call, group: Group, used: Deployment | None, attempts: list[Record], groups: Mapping[str, Group]
+    call: Call, group: Group, used: Deployment | None, attempts: list[AttemptRecord], groups: Mapping[str, Group]
 ) -> str:
     """The reason without upstream detail, for clients: ``rule cheap -> local; fallback premium; 1 failed``."""
-    parts = [call.facts.get("route_rule") or f"model {group.name}"]
+    parts = [call.facts.route_rule or f"model {group.name}"]
     own = [r for r in attempts if "purpose" not in r]
     if used is not None and any(r.get("used") for r in own):  # how the answer was served, if one was
         parts.append(_how(group, used, groups))

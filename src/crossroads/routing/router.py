@@ -20,7 +20,7 @@ from typing import Any
 
 from crossroads.backends.base import Backend, Body, Endpoint
 from crossroads.config import Settings
-from crossroads.pipeline.call import Call
+from crossroads.pipeline.call import AttemptRecord, Call
 from crossroads.routing import attempt, health, scope, status
 from crossroads.routing.cascade import Cascade
 from crossroads.routing.deployment import Deployment
@@ -94,17 +94,15 @@ class Router:
         try:
             answer = await self.send(nested)
         finally:  # the judge's cost belongs to the call it judged
-            call.facts["attempts"] += [
-                {**r, "purpose": "judge", "used": False} for r in nested.facts.get("attempts", ())
-            ]
+            call.facts.attempts += [{**r, "purpose": "judge", "used": False} for r in nested.facts.attempts]
         return self.cascade.text(answer)
 
 
-async def _open_answer(d: Deployment, call: Call, body: Body, record: attempt.Record, timeout: float | None) -> Body:
+async def _open_answer(d: Deployment, call: Call, body: Body, record: AttemptRecord, timeout: float | None) -> Body:
     return await attempt.send(d, call.endpoint, body, record, timeout)
 
 
 async def _open_stream(
-    d: Deployment, call: Call, body: Body, record: attempt.Record, timeout: float | None
+    d: Deployment, call: Call, body: Body, record: AttemptRecord, timeout: float | None
 ) -> AsyncIterator[Body]:
     return await attempt.open_stream(d, call.endpoint, body, record, timeout)

@@ -31,9 +31,8 @@ Test = Callable[[Call, Any], bool]
 def privacy_classes(call: Call) -> tuple[str, ...]:
     """The guard's action (e.g. ``pseudonymize``, ``keep_local``; ``none`` without a guard), plus
     ``local_only`` when the call is pinned to self-hosted models."""
-    privacy = call.facts.get("privacy")
-    action = privacy.get("action") if isinstance(privacy, dict) else None
-    action = str(action) if action else "none"
+    privacy = call.facts.privacy
+    action = privacy.action if privacy is not None and privacy.action else "none"
     return (action, "local_only") if call.local_only else (action,)
 
 
@@ -57,7 +56,7 @@ def _asked(call: Call, name: str) -> str | None:
 
 
 def _key_name(call: Call) -> str | None:
-    return getattr(call.key, "name", None) if call.key is not None else None
+    return call.key.name if call.key is not None else None
 
 
 CONDITIONS: dict[str, Test] = {

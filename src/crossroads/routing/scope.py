@@ -23,8 +23,7 @@ from crossroads.routing.groups import Group
 
 def models_of(call: Call) -> frozenset[str] | None:
     """The key's model list, or None when the call may use every model."""
-    models = getattr(call.key, "models", None) if call.key is not None else None
-    return None if models is None else frozenset(models)
+    return call.key.models if call.key is not None else None
 
 
 def allows_model(call: Call, model: str) -> bool:

@@ -26,7 +26,7 @@ import orjson
 
 from crossroads.backends.base import Body
 from crossroads.errors import CrossroadsError, PrivacyRefused
-from crossroads.pipeline.call import Call, Target
+from crossroads.pipeline.call import AttemptRecord, Call, Target
 from crossroads.routing import attempt
 from crossroads.routing.deployment import Deployment
 from crossroads.routing.groups import Group, Shadow
@@ -44,7 +44,7 @@ class ShadowSink(Protocol):
 class SpendListener(Protocol):
     """Told of every mirrored call that reached a deployment (metering charges it to the shadow account)."""
 
-    async def __call__(self, call: Call, record: dict[str, Any], reply: Body | None) -> None: ...
+    async def __call__(self, call: Call, record: AttemptRecord, reply: Body | None) -> None: ...
 
 
 class JsonlSink:
@@ -63,9 +63,8 @@ class JsonlSink:
 
 
 def sensitive(call: Call) -> bool:
-    privacy = call.facts.get("privacy")
-    entities = privacy.get("entities") if isinstance(privacy, dict) else None
-    return call.local_only or bool(entities)
+    privacy = call.facts.privacy
+    return call.local_only or (privacy is not None and bool(privacy.entities))
 
 
 class Shadower:

@@ -2,7 +2,7 @@
 
 Rules run here, after the metering and privacy stages, so they see the key and the privacy class.
 The first matching rule replaces ``call.model`` with its ``use`` model (the router serves that) and
-keeps the client's choice in ``call.facts["requested_model"]``. The router's own background work
+keeps the client's choice in ``call.facts.requested_model``. The router's own background work
 (health checks, shadow drain) is the router's: ``Router.start`` / ``Router.aclose``.
 """
 
@@ -22,7 +22,7 @@ class RoutingStage(PassThrough):
     def _apply_rules(self, call: Call) -> None:
         rule = first_match(self.rules, call)
         if rule is not None:
-            call.facts.update(route_rule=f"{rule.label} -> {rule.use}", requested_model=call.model)
+            call.facts.route_rule, call.facts.requested_model = f"{rule.label} -> {rule.use}", call.model
             call.model = rule.use
 
     async def send(self, call: Call, next: Next) -> Body:
