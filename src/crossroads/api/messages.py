@@ -66,7 +66,7 @@ async def _create(request: Request) -> Response:
     body = await checked_body(request, MessagesRequest)
     gw = gateway(request)
     call = gw.new_call(Endpoint.CHAT, anthropic.to_chat(body), request.headers, client_address(request))
-    call.facts["format"] = FORMAT
+    call.facts.format = FORMAT
     if call.stream:
         chunks = await gw.run_stream(call)
         return EventStream(_events(chunks, body), media_type="text/event-stream",

@@ -83,6 +83,7 @@ class Facts:
     route_reason: str | None = None  # the full reason; the client's header may be briefer
     route_rule: str | None = None  # the routing rule that picked the model (``rule name -> model``)
     requested_model: str | None = None  # the client's model, when a rule replaced it
+    format: str | None = None  # the client's wire format when it is not Chat Completions (``anthropic_messages``)
     privacy: PrivacyFacts | None = None  # the guard's verdict (None without a guard)
     attempts: list[AttemptRecord] = field(default_factory=list)
 
