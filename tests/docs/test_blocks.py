@@ -37,10 +37,31 @@ def test_every_reference_page_has_checked_examples() -> None:
     assert wanted <= pages, f"pages without a checked example: {sorted(wanted - pages)}"
 
 
-def test_relative_links_resolve() -> None:
+def _anchor(heading: str) -> str:
+    """GitHub's id for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    kept = "".join(c for c in heading.strip().lower() if c.isalnum() or c in " -_")
+    return kept.replace(" ", "-")
+
+
+def _anchors(page: Path) -> set[str]:
+    text = re.sub(r"^(`{3,}).*?^\1", "", page.read_text(encoding="utf-8"), flags=re.M | re.S)  # not in code
+    return {_anchor(h) for h in re.findall(r"^#+ (.+)$", text, flags=re.M)}
+
+
+def test_anchor_matches_github() -> None:
+    assert _anchor("How well it detects (public test sets, Presidio side by side)") == (
+        "how-well-it-detects-public-test-sets-presidio-side-by-side"
+    )
+    assert _anchor("`crossroads config check`") == "crossroads-config-check"
+
+
+def test_relative_links_and_their_anchors_resolve() -> None:
     broken = []
     for page in PAGES:
-        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
-            if "://" not in target and not (page.parent / target).exists():
-                broken.append(f"{page.relative_to(ROOT)} → {target}")
+        for target, anchor in re.findall(r"\]\(([^)#\s]*)(?:#([^)\s]*))?\)", page.read_text(encoding="utf-8")):
+            if "://" in target:
+                continue
+            path = (page.parent / target) if target else page
+            if not path.exists() or (anchor and path.suffix == ".md" and anchor not in _anchors(path)):
+                broken.append(f"{page.relative_to(ROOT)} → {target}#{anchor}")
     assert broken == []
