@@ -65,3 +65,15 @@ def test_relative_links_and_their_anchors_resolve() -> None:
             if not path.exists() or (anchor and path.suffix == ".md" and anchor not in _anchors(path)):
                 broken.append(f"{page.relative_to(ROOT)} → {target}#{anchor}")
     assert broken == []
+
+
+def test_readme_code_map_matches_the_package() -> None:
+    """README's map of src/crossroads names every package and module at its top, and nothing that is gone."""
+    code = next(b.text for b in blocks(ROOT / "README.md") if b.text.startswith("src/crossroads/"))
+    package = ROOT / "src" / "crossroads"
+    present = {p.name + "/" for p in package.iterdir() if (p / "__init__.py").exists()}
+    present |= {p.name for p in package.glob("*.py") if p.name not in ("__init__.py", "__main__.py")}
+    named = set(re.findall(r"(?<![\w/])([a-z_]+(?:/|\.py))(?=[\s:,;)]|$)", code, flags=re.M))
+    top = {n for n in named if n.endswith(".py") or re.search(rf"^  {re.escape(n)}", code, flags=re.M)}
+    assert sorted(present - top) == [], "packages or modules missing from README's code map"
+    assert sorted(n for n in top if n not in present) == [], "README's code map names what is not there"
