@@ -1,6 +1,8 @@
-"""The dashboard's rollups, kept in step with the ledger: each batch of ledger rows adds to its hour's group
-(``usage_hourly``), its minute (``traffic_minute``), the latency histograms and the guard's findings, in the
-writer's own transaction — a page then sums a few thousand rows however long the ledger is.
+"""The dashboard's rollups, kept in step with the ledger: each batch of ledger rows adds to its hour's groups
+(``usage_hourly`` by key, model and backend; ``outcome_hourly`` by status, error and privacy action), its minute
+(``traffic_minute``), the latency histograms and the guard's findings, in the writer's own transaction — a page
+then sums a few thousand rows however long the ledger is. Each table has only the dimensions its questions need,
+so its groups stay few (one table with every dimension would have nearly as many rows as the ledger).
 
 Adding is an upsert (``INSERT … ON CONFLICT DO UPDATE``: SQLite and PostgreSQL spell it alike); the groups
 are sorted first so concurrent writers lock rows in one order. ``rebuild`` computes them again from the
@@ -19,12 +21,21 @@ from typing import Any
 from sqlalchemy import Connection, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from crossroads.store.models import USAGE_DIMS, LatencyHourly, LedgerRow, PrivacyHourly, TrafficMinute, UsageHourly
+from crossroads.store.models import (
+    OUTCOME_DIMS,
+    USAGE_DIMS,
+    LatencyHourly,
+    LedgerRow,
+    OutcomeHourly,
+    PrivacyHourly,
+    TrafficMinute,
+    UsageHourly,
+)
 
 BIN = 1.05  # histogram bins grow by 5%: a percentile read from them is within 2.5% of the exact one
 SHADOW_KEY = "shadow"
-USAGE_SUMS: tuple[str, ...] = ("requests", "cost", "prompt_tokens", "completion_tokens", "latency_ms")
-USAGE_SUMS += ("ttft_requests", "ttft_ms", "failed_attempts")
+USAGE_SUMS = ("requests", "cost", "prompt_tokens", "completion_tokens")
+OUTCOME_SUMS = ("requests", "cost", "tokens", "fallbacks", "failed_attempts")
 INSERTS: dict[str, Callable[[Table], Any]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
@@ -55,44 +66,33 @@ def route_facts(reason: str | None) -> tuple[bool, int]:
 
 
 def usage_group(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (hour_of(row["at"]), row["key_id"] or "", row["model"], row["backend"] or "", kind_of(row))
+
+
+def outcome_group(row: Mapping[str, Any]) -> tuple[Any, ...]:
     privacy = row["privacy"] or {}
-    fallback, _ = route_facts(row["route_reason"])
-    return (
-        hour_of(row["at"]),
-        row["key_id"] or "",
-        row["model"],
-        row["backend"] or "",
-        kind_of(row),
-        int(row["status"]),
-        row["error_type"] or "",
-        str(privacy.get("action") or ""),
-        bool(privacy.get("local_only")),
-        fallback,
-    )
+    action, local = str(privacy.get("action") or ""), bool(privacy.get("local_only"))
+    return (hour_of(row["at"]), kind_of(row), int(row["status"]), row["error_type"] or "", action, local)
 
 
 class Sums:
-    """The four rollups of some ledger rows, before they are added to the tables."""
+    """The rollups of some ledger rows, before they are added to the tables."""
 
     def __init__(self) -> None:
-        self.usage: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, Decimal(0), 0, 0, 0.0, 0, 0.0, 0])
+        self.usage: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, Decimal(0), 0, 0])
+        self.outcomes: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, Decimal(0), 0, 0, 0])
         self.minutes: dict[datetime, list[Any]] = defaultdict(lambda: [0, 0, Decimal(0)])
         self.latency: dict[tuple[datetime, str, int], int] = defaultdict(int)
         self.privacy: dict[tuple[datetime, str, str], list[int]] = defaultdict(lambda: [0, 0])
 
     def add(self, row: Mapping[str, Any]) -> None:
         cost = row["cost"] or Decimal(0)
-        ttft = row["ttft_ms"]
-        _, failed = route_facts(row["route_reason"])
+        prompt, completion = int(row["prompt_tokens"]), int(row["completion_tokens"])
+        fallback, failed = route_facts(row["route_reason"])
         u = self.usage[usage_group(row)]
-        u[0] += 1
-        u[1] += cost
-        u[2] += int(row["prompt_tokens"])
-        u[3] += int(row["completion_tokens"])
-        u[4] += float(row["latency_ms"])
-        u[5] += ttft is not None
-        u[6] += float(ttft or 0)
-        u[7] += failed
+        u[0], u[1], u[2], u[3] = u[0] + 1, u[1] + cost, u[2] + prompt, u[3] + completion
+        o = self.outcomes[outcome_group(row)]
+        o[0], o[1], o[2], o[3], o[4] = o[0] + 1, o[1] + cost, o[2] + prompt + completion, o[3] + fallback, o[4] + failed
         minute = self.minutes[row["at"].replace(second=0, microsecond=0)]
         minute[2] += cost
         if kind_of(row) != "request":
@@ -101,8 +101,8 @@ class Sums:
         minute[0] += 1
         minute[1] += int(row["status"]) >= 400
         self.latency[(hour, "latency", bin_of(float(row["latency_ms"])))] += 1
-        if ttft is not None:
-            self.latency[(hour, "ttft", bin_of(float(ttft)))] += 1
+        if row["ttft_ms"] is not None:
+            self.latency[(hour, "ttft", bin_of(float(row["ttft_ms"])))] += 1
         privacy = row["privacy"] or {}
         for entity, found in (privacy.get("entities") or {}).items():
             p = self.privacy[(hour, str(entity), str(privacy.get("action") or ""))]
@@ -112,6 +112,10 @@ class Sums:
     def write(self, conn: Connection) -> None:
         usage = [dict(zip(USAGE_DIMS + USAGE_SUMS, (*k, *v), strict=True)) for k, v in sorted(self.usage.items())]
         _upsert(conn, UsageHourly.__table__, usage, USAGE_DIMS, USAGE_SUMS)
+        outcomes = [
+            dict(zip(OUTCOME_DIMS + OUTCOME_SUMS, (*k, *v), strict=True)) for k, v in sorted(self.outcomes.items())
+        ]
+        _upsert(conn, OutcomeHourly.__table__, outcomes, OUTCOME_DIMS, OUTCOME_SUMS)
         minutes = [
             {"minute": m, "requests": r, "errors": e, "cost": c} for m, (r, e, c) in sorted(self.minutes.items())
         ]
@@ -151,7 +155,7 @@ MEASURES = ("cost", "prompt_tokens", "completion_tokens", "latency_ms", "ttft_ms
 
 def rebuild(conn: Connection, page: int = 20_000) -> int:
     """Compute every rollup again from the ledger; returns the rows counted."""
-    for model in (UsageHourly, TrafficMinute, LatencyHourly, PrivacyHourly):
+    for model in (UsageHourly, OutcomeHourly, TrafficMinute, LatencyHourly, PrivacyHourly):
         conn.execute(delete(model))
     columns = [LedgerRow.__table__.c[name] for name in COLUMNS + MEASURES]
     counted, after = 0, ""

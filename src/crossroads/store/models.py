@@ -140,7 +140,7 @@ class ShadowResult(Base):
     ``request`` is the body as the primary deployment received it (after the privacy guard)."""
 
     __tablename__ = "shadow_results"
-    __table_args__ = (Index("ix_shadow_results_model_at", "model", "at"),)
+    __table_args__ = (Index("ix_shadow_results_model_at", "model", "at"), Index("ix_shadow_results_at", "at"))
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime)
@@ -164,13 +164,12 @@ class ShadowResult(Base):
 # The dashboard's rollups: kept by the ledger writer in the same transaction as the rows they count
 # (crossroads.metering.rollup), so a page sums a few thousand rollup rows instead of millions of ledger rows.
 # Dimensions are never NULL ('' stands for none), so each group is one row under its unique constraint.
-USAGE_DIMS = (
-    "hour", "key_id", "model", "backend", "kind", "status", "error_type", "privacy_action", "local_only", "fallback"
-)  # fmt: skip
+USAGE_DIMS = ("hour", "key_id", "model", "backend", "kind")
+OUTCOME_DIMS = ("hour", "kind", "status", "error_type", "privacy_action", "local_only")
 
 
 class UsageHourly(Base):
-    """Ledger rows per hour and group: requests, money, tokens, latency sums, failed attempts before the answer.
+    """Ledger rows per hour, key, model and backend: what each spent (the pages' breakdowns).
     ``kind``: request (a client's call), shadow (a mirrored copy) or extra (a cascade step turned down, a judge)."""
 
     __tablename__ = "usage_hourly"
@@ -182,18 +181,30 @@ class UsageHourly(Base):
     model: Mapped[str] = mapped_column(String(200))
     backend: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(8))
-    status: Mapped[int] = mapped_column(Integer)
-    error_type: Mapped[str] = mapped_column(String(64))
-    privacy_action: Mapped[str] = mapped_column(String(16))
-    local_only: Mapped[bool] = mapped_column(Boolean)
-    fallback: Mapped[bool] = mapped_column(Boolean)
     requests: Mapped[int] = mapped_column(Integer)
     cost: Mapped[Decimal] = mapped_column(Money)
     prompt_tokens: Mapped[int] = mapped_column(BigInteger)
     completion_tokens: Mapped[int] = mapped_column(BigInteger)
-    latency_ms: Mapped[float] = mapped_column(Float)
-    ttft_requests: Mapped[int] = mapped_column(Integer)
-    ttft_ms: Mapped[float] = mapped_column(Float)
+
+
+class OutcomeHourly(Base):
+    """Ledger rows per hour and outcome — status, error type, the guard's action, kept local — with money, answers
+    a fallback model served and attempts that failed first (totals, errors, privacy and routing over time)."""
+
+    __tablename__ = "outcome_hourly"
+    __table_args__ = (UniqueConstraint(*OUTCOME_DIMS, name="uq_outcome_hourly_group"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hour: Mapped[datetime] = mapped_column(DateTime)
+    kind: Mapped[str] = mapped_column(String(8))
+    status: Mapped[int] = mapped_column(Integer)
+    error_type: Mapped[str] = mapped_column(String(64))
+    privacy_action: Mapped[str] = mapped_column(String(16))
+    local_only: Mapped[bool] = mapped_column(Boolean)
+    requests: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[Decimal] = mapped_column(Money)
+    tokens: Mapped[int] = mapped_column(BigInteger)
+    fallbacks: Mapped[int] = mapped_column(Integer)
     failed_attempts: Mapped[int] = mapped_column(Integer)
 
 

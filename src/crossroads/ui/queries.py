@@ -1,4 +1,4 @@
-"""The numbers of the Overview and Privacy pages, summed in SQL from the ledger's rollups
+"""The numbers of the Overview, Privacy and Routing pages, summed in SQL from the ledger's rollups
 (``crossroads.metering.rollup``): the same statements on SQLite and PostgreSQL, each reading one hour-indexed
 range of a rollup table.
 
@@ -15,30 +15,36 @@ from sqlalchemy import Connection, case, func, select
 
 from crossroads.metering.keys import usd
 from crossroads.metering.rollup import bin_value
-from crossroads.store.models import ApiKey, LatencyHourly, PrivacyHourly, TrafficMinute, UsageHourly
+from crossroads.store.models import ApiKey, LatencyHourly, OutcomeHourly, PrivacyHourly, TrafficMinute, UsageHourly
 from crossroads.ui.ranges import Range, day_start, month_start
 
 U = UsageHourly
-REQUEST = U.kind == "request"
+O = OutcomeHourly  # noqa: E741
+REQUEST = O.kind == "request"
+FAILED = REQUEST & (O.status >= 400)
 
 
 def money(value: Any) -> str:
     return usd(Decimal(value or 0)) or "0"
 
 
+def range_of(r: Range) -> dict[str, str]:
+    return {"name": r.name, "label": r.label, "start": r.start.isoformat(), "now": r.now.isoformat()}
+
+
 def overview(conn: Connection, r: Range) -> dict[str, Any]:
-    in_range = U.hour >= r.start
     totals = conn.execute(
         select(
-            func.coalesce(func.sum(case((REQUEST, U.requests), else_=0)), 0),
-            func.coalesce(func.sum(case((REQUEST & (U.status >= 400), U.requests), else_=0)), 0),
-            func.sum(U.cost),
-            func.coalesce(func.sum(U.prompt_tokens + U.completion_tokens), 0),
-        ).where(in_range)
+            func.coalesce(func.sum(case((REQUEST, O.requests), else_=0)), 0),
+            func.coalesce(func.sum(case((FAILED, O.requests), else_=0)), 0),
+            func.sum(O.cost),
+            func.coalesce(func.sum(O.tokens), 0),
+        ).where(O.hour >= r.start)
     ).one()
     requests, errors = int(totals[0]), int(totals[1])
+    by_model, by_backend, by_key = breakdowns(conn, r)
     return {
-        "range": {"name": r.name, "label": r.label, "start": r.start.isoformat(), "now": r.now.isoformat()},
+        "range": range_of(r),
         "requests": requests,
         "errors": errors,
         "requests_per_second": round(requests / r.seconds, 4),
@@ -49,50 +55,57 @@ def overview(conn: Connection, r: Range) -> dict[str, Any]:
         "errors_by_type": errors_by_type(conn, r),
         "latency_ms": percentiles(conn, r, "latency"),
         "ttft_ms": percentiles(conn, r, "ttft"),
-        "by_model": spend_by(conn, r, U.model),
-        "by_backend": spend_by(conn, r, U.backend),
-        "by_key": key_names(conn, spend_by(conn, r, U.key_id)),
+        "by_model": by_model,
+        "by_backend": by_backend,
+        "by_key": key_names(conn, by_key),
         "series": series(conn, r),
     }
 
 
 def spend_since(conn: Connection, start: Any) -> str:
-    return money(conn.execute(select(func.sum(U.cost)).where(U.hour >= start)).scalar_one())
+    return money(conn.execute(select(func.sum(O.cost)).where(O.hour >= start)).scalar_one())
 
 
 def errors_by_type(conn: Connection, r: Range) -> list[dict[str, Any]]:
     query = (
-        select(U.error_type, U.status, func.sum(U.requests))
-        .where(U.hour >= r.start, REQUEST, U.status >= 400)
-        .group_by(U.error_type, U.status)
-        .order_by(func.sum(U.requests).desc())
+        select(O.error_type, O.status, func.sum(O.requests))
+        .where(O.hour >= r.start, FAILED)
+        .group_by(O.error_type, O.status)
+        .order_by(func.sum(O.requests).desc())
     )
     return [{"type": t or "error", "status": s, "requests": int(n)} for t, s, n in conn.execute(query)]
 
 
-def spend_by(conn: Connection, r: Range, column: Any) -> list[dict[str, Any]]:
+def breakdowns(conn: Connection, r: Range) -> tuple[list[dict[str, Any]], ...]:
+    """Spend, client requests and tokens by model, by backend and by key: one statement, summed three ways."""
     query = (
         select(
-            column,
-            func.sum(case((REQUEST, U.requests), else_=0)),
+            U.key_id,
+            U.model,
+            U.backend,
+            func.sum(case((U.kind == "request", U.requests), else_=0)),
             func.sum(U.cost),
             func.sum(U.prompt_tokens),
             func.sum(U.completion_tokens),
         )
         .where(U.hour >= r.start)
-        .group_by(column)
-        .order_by(func.sum(U.cost).desc(), column)
+        .group_by(U.key_id, U.model, U.backend)
     )
-    return [
-        {
-            "name": name,
-            "requests": int(n),
-            "spend": money(c),
-            "prompt_tokens": int(p),
-            "completion_tokens": int(t),
-        }
-        for name, n, c, p, t in conn.execute(query)
-    ]
+    groups: tuple[dict[str, list[Any]], ...] = ({}, {}, {})
+    for key, model, backend, n, cost, prompt, completion in conn.execute(query):
+        for by, name in zip(groups, (model, backend, key), strict=True):
+            sums = by.setdefault(name, [0, Decimal(0), 0, 0])
+            sums[0] += int(n)
+            sums[1] += cost or Decimal(0)
+            sums[2] += int(prompt)
+            sums[3] += int(completion)
+    return tuple(
+        [
+            {"name": name, "requests": n, "spend": money(c), "prompt_tokens": p, "completion_tokens": t}
+            for name, (n, c, p, t) in sorted(by.items(), key=lambda item: (-item[1][1], item[0]))
+        ]
+        for by in groups
+    )
 
 
 def key_names(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -132,22 +145,21 @@ def series(conn: Connection, r: Range) -> dict[str, list[Any]]:
     if r.minutes:
         t = TrafficMinute
         query = select(t.minute, t.requests, t.errors, t.cost).where(t.minute >= r.start).order_by(t.minute)
-        rows = [(at, int(n), int(e), c) for at, n, e, c in conn.execute(query)]
         step = 60
     else:
         query = (
             select(
-                U.hour,
-                func.sum(case((REQUEST, U.requests), else_=0)),
-                func.sum(case((REQUEST & (U.status >= 400), U.requests), else_=0)),
-                func.sum(U.cost),
+                O.hour,
+                func.sum(case((REQUEST, O.requests), else_=0)),
+                func.sum(case((FAILED, O.requests), else_=0)),
+                func.sum(O.cost),
             )
-            .where(U.hour >= r.start)
-            .group_by(U.hour)
-            .order_by(U.hour)
+            .where(O.hour >= r.start)
+            .group_by(O.hour)
+            .order_by(O.hour)
         )
-        rows = [(at, int(n), int(e), c) for at, n, e, c in conn.execute(query)]
         step = 3600
+    rows = [(at, int(n), int(e), c) for at, n, e, c in conn.execute(query)]
     return {
         "step_seconds": [step],
         "t": [at.isoformat() + "Z" for at, *_ in rows],
@@ -158,13 +170,22 @@ def series(conn: Connection, r: Range) -> dict[str, list[Any]]:
 
 
 def privacy(conn: Connection, r: Range) -> dict[str, Any]:
-    in_range = (U.hour >= r.start) & REQUEST
-    actions = conn.execute(
-        select(U.privacy_action, func.sum(U.requests)).where(in_range).group_by(U.privacy_action)
+    in_range = (O.hour >= r.start) & REQUEST
+    rows = conn.execute(
+        select(O.hour, O.privacy_action, O.local_only, func.sum(O.requests))
+        .where(in_range)
+        .group_by(O.hour, O.privacy_action, O.local_only)
+        .order_by(O.hour)
     ).all()
-    kept = func.coalesce(func.sum(case((U.local_only, U.requests), else_=0)), 0)
-    local = conn.execute(select(kept, func.coalesce(func.sum(U.requests), 0)).where(in_range)).one()
-    by_action = {a or "none": int(n) for a, n in actions}
+    by_action: dict[str, int] = {}
+    over_time: dict[tuple[Any, str], int] = {}
+    kept = requests = 0
+    for hour, action, local, n in rows:
+        by_action[action or "none"] = by_action.get(action or "none", 0) + int(n)
+        requests += int(n)
+        kept += int(n) if local else 0
+        if action:
+            over_time[(hour, action)] = over_time.get((hour, action), 0) + int(n)
     P = PrivacyHourly
     types = conn.execute(
         select(P.entity_type, P.action, func.sum(P.requests), func.sum(P.found))
@@ -172,38 +193,26 @@ def privacy(conn: Connection, r: Range) -> dict[str, Any]:
         .group_by(P.entity_type, P.action)
         .order_by(func.sum(P.found).desc(), P.entity_type)
     ).all()
-    over_time = conn.execute(
-        select(U.hour, U.privacy_action, func.sum(U.requests))
-        .where(in_range, U.privacy_action != "")
-        .group_by(U.hour, U.privacy_action)
-        .order_by(U.hour)
-    ).all()
-    requests = int(local[1])
     return {
-        "range": {"name": r.name, "label": r.label, "start": r.start.isoformat(), "now": r.now.isoformat()},
+        "range": range_of(r),
         "requests": requests,
         "scanned": sum(n for a, n in by_action.items() if a != "none"),
-        "by_action": by_action,
-        "kept_local": int(local[0]),
-        "kept_local_share": round(int(local[0]) / requests, 4) if requests else 0.0,
+        "by_action": dict(sorted(by_action.items(), key=lambda item: -item[1])),
+        "kept_local": kept,
+        "kept_local_share": round(kept / requests, 4) if requests else 0.0,
         "blocked": by_action.get("block", 0),
         "entity_types": [{"type": t, "action": a, "requests": int(n), "found": int(f)} for t, a, n, f in types],
-        "over_time": [{"hour": h.isoformat() + "Z", "action": a, "requests": int(n)} for h, a, n in over_time],
+        "over_time": [{"hour": h.isoformat() + "Z", "action": a, "requests": n} for (h, a), n in over_time.items()],
     }
 
 
 def routing(conn: Connection, r: Range) -> list[dict[str, Any]]:
     """Per hour: client requests, those a fallback model served, and attempts that failed before an answer."""
     query = (
-        select(
-            U.hour,
-            func.sum(U.requests),
-            func.sum(case((U.fallback, U.requests), else_=0)),
-            func.sum(U.failed_attempts),
-        )
-        .where(U.hour >= r.start, REQUEST)
-        .group_by(U.hour)
-        .order_by(U.hour)
+        select(O.hour, func.sum(O.requests), func.sum(O.fallbacks), func.sum(O.failed_attempts))
+        .where(O.hour >= r.start, REQUEST)
+        .group_by(O.hour)
+        .order_by(O.hour)
     )
     return [
         {"hour": h.isoformat() + "Z", "requests": int(n), "fallbacks": int(f), "retries": int(a)}

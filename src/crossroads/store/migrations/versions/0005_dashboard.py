@@ -1,5 +1,5 @@
-"""dashboard: rollups of the ledger (per hour, per minute, latency histograms, privacy findings), audit
-verifications, and key roles (admin / viewer may sign in to the dashboard)
+"""dashboard: rollups of the ledger (usage and outcomes per hour, traffic per minute, latency histograms,
+privacy findings), audit verifications, and key roles (admin / viewer may sign in to the dashboard)
 
 Revision ID: 0005
 Revises: 0004
@@ -18,9 +18,8 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-USAGE_DIMS = (
-    "hour", "key_id", "model", "backend", "kind", "status", "error_type", "privacy_action", "local_only", "fallback"
-)  # fmt: skip
+USAGE_DIMS = ("hour", "key_id", "model", "backend", "kind")
+OUTCOME_DIMS = ("hour", "kind", "status", "error_type", "privacy_action", "local_only")
 
 
 def upgrade() -> None:
@@ -34,21 +33,29 @@ def upgrade() -> None:
         sa.Column("model", sa.String(length=200), nullable=False),
         sa.Column("backend", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=8), nullable=False),
-        sa.Column("status", sa.Integer(), nullable=False),
-        sa.Column("error_type", sa.String(length=64), nullable=False),
-        sa.Column("privacy_action", sa.String(length=16), nullable=False),
-        sa.Column("local_only", sa.Boolean(), nullable=False),
-        sa.Column("fallback", sa.Boolean(), nullable=False),
         sa.Column("requests", sa.Integer(), nullable=False),
         sa.Column("cost", sa.BigInteger(), nullable=False),
         sa.Column("prompt_tokens", sa.BigInteger(), nullable=False),
         sa.Column("completion_tokens", sa.BigInteger(), nullable=False),
-        sa.Column("latency_ms", sa.Float(), nullable=False),
-        sa.Column("ttft_requests", sa.Integer(), nullable=False),
-        sa.Column("ttft_ms", sa.Float(), nullable=False),
-        sa.Column("failed_attempts", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint(*USAGE_DIMS, name="uq_usage_hourly_group"),
+    )
+    op.create_table(
+        "outcome_hourly",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("hour", sa.DateTime(), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("error_type", sa.String(length=64), nullable=False),
+        sa.Column("privacy_action", sa.String(length=16), nullable=False),
+        sa.Column("local_only", sa.Boolean(), nullable=False),
+        sa.Column("requests", sa.Integer(), nullable=False),
+        sa.Column("cost", sa.BigInteger(), nullable=False),
+        sa.Column("tokens", sa.BigInteger(), nullable=False),
+        sa.Column("fallbacks", sa.Integer(), nullable=False),
+        sa.Column("failed_attempts", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint(*OUTCOME_DIMS, name="uq_outcome_hourly_group"),
     )
     op.create_table(
         "traffic_minute",
@@ -88,14 +95,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_audit_checks_at", "audit_checks", ["at"])
+    op.create_index("ix_shadow_results_at", "shadow_results", ["at"])
     from crossroads.metering.rollup import rebuild
 
     rebuild(op.get_bind())
 
 
 def downgrade() -> None:
+    op.drop_index("ix_shadow_results_at", table_name="shadow_results")
     op.drop_index("ix_audit_checks_at", table_name="audit_checks")
-    for table in ("audit_checks", "privacy_hourly", "latency_hourly", "traffic_minute", "usage_hourly"):
+    for table in (
+        "audit_checks",
+        "privacy_hourly",
+        "latency_hourly",
+        "traffic_minute",
+        "outcome_hourly",
+        "usage_hourly",
+    ):
         op.drop_table(table)
     with op.batch_alter_table("api_keys") as batch:
         batch.drop_column("role")
