@@ -81,6 +81,37 @@ class OpenAICompatBackend(Strict):
         return self
 
 
+class AnthropicBackend(Strict):
+    """Anthropic's Messages API (or a server that speaks it): Messages requests go as they came, chat and
+    Responses requests are translated."""
+
+    type: Literal["anthropic"]
+    base_url: str = Field("https://api.anthropic.com", description="the API root, without /v1")
+    api_key_env: str | None = Field("ANTHROPIC_API_KEY", description="environment variable holding the API key")
+    anthropic_version: str = Field("2023-06-01", description="the anthropic-version header sent upstream")
+    default_max_tokens: int = Field(
+        4096, ge=1, description="max_tokens for a translated request that sets none (Anthropic requires one)"
+    )
+    headers: dict[str, str] = Field(default_factory=dict, description="extra headers sent upstream (no secrets)")
+    headers_env: dict[str, str] = Field(
+        default_factory=dict, description="extra headers whose values come from environment variables: {header: VAR}"
+    )
+    location: Literal["local", "hosted"] = "hosted"
+    timeout: Timeouts = Timeouts()
+    max_connections: int = Field(100, ge=1)
+    keepalive_seconds: float = Field(4.0, gt=0, description="close idle upstream connections sooner than it does")
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_credentials(cls, url: str) -> str:
+        return OpenAICompatBackend._no_credentials(url)
+
+    @field_validator("headers")
+    @classmethod
+    def _no_secret_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        return OpenAICompatBackend._no_secret_headers(headers)
+
+
 class EmbeddedBackend(Strict):
     """A GGUF model run in process by llama-cpp-python."""
 
@@ -110,7 +141,7 @@ class SentenceTransformersBackend(Strict):
 
 
 BackendConfig = Annotated[
-    OpenAICompatBackend | EmbeddedBackend | SentenceTransformersBackend,
+    OpenAICompatBackend | AnthropicBackend | EmbeddedBackend | SentenceTransformersBackend,
     Field(discriminator="type"),
 ]
 
@@ -193,11 +224,12 @@ _FIXES = {
     "missing": "add it",
     "extra_forbidden": "remove it or check the spelling",
     "literal_error": "use one of the allowed values",
-    "union_tag_invalid": "set type to openai_compat, embedded or sentence_transformers",
-    "union_tag_not_found": "add type: openai_compat, embedded or sentence_transformers",
+    "union_tag_invalid": "set type to openai_compat, anthropic, embedded or sentence_transformers",
+    "union_tag_not_found": "add type: openai_compat, anthropic, embedded or sentence_transformers",
 }
 
 
+BACKEND_TYPES = frozenset({"openai_compat", "anthropic", "embedded", "sentence_transformers"})
 _MESSAGES = {"extra_forbidden": "unknown field", "missing": "required field is missing"}
 
 
@@ -205,7 +237,7 @@ def _problem(err: Any) -> str:
     path = ".".join(str(part) for part in err["loc"] if not str(part).startswith("function-"))
     loc = [str(p) for p in err["loc"]]
     # drop the discriminator tag pydantic inserts after a backend name
-    if len(loc) >= 3 and loc[0] == "backends" and loc[2] in {"openai_compat", "embedded", "sentence_transformers"}:
+    if len(loc) >= 3 and loc[0] == "backends" and loc[2] in BACKEND_TYPES:
         path = ".".join([loc[0], loc[1], *loc[3:]])
     message = _MESSAGES.get(err["type"], err["msg"].removeprefix("Value error, "))
     fix = _FIXES.get(err["type"])

@@ -57,6 +57,7 @@ RESULT_FIELDS = frozenset({"type", "tool_use_id", "content", "is_error"})
 USE_FIELDS = frozenset({"type", "id", "name", "input"})
 # chat-side extension fields (Anthropic's names) that a backend without Messages does not get
 EXTENSION_FIELDS = frozenset({"cache_control", "is_error", "citations"})
+NATIVE = "anthropic_messages"  # a backend's ``native_format`` when it speaks Messages
 CHAT_PART_TYPES = frozenset({"text", "image_url", "input_audio", "file"})
 
 
@@ -346,6 +347,11 @@ def _tool_choice_from_chat(choice: Any, parallel: Any) -> Body | None:
 
 
 # ---- what a backend without Messages gets -----------------------------------------------------------------------
+
+
+def for_backend(backend: Any, body: Body) -> Body:
+    """What ``backend`` gets of a chat body: all of it when it speaks Messages, else ``chat_only(body)``."""
+    return body if getattr(backend, "native_format", None) == NATIVE else chat_only(body)
 
 
 def chat_only(body: Body) -> Body:

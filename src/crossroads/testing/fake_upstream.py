@@ -5,6 +5,7 @@
 Routes
     POST /v1/chat/completions, /v1/completions, /v1/embeddings       (streaming where OpenAI streams)
     POST /openai/deployments/{deployment}/<same>?api-version=…       Azure OpenAI: deployment = model
+    POST /v1/messages, /v1/messages/count_tokens                     Anthropic's Messages API (``fake_anthropic``)
     GET  /v1/models, /v1/models/{id}
     GET|DELETE /_fake/requests       what was received (method, path, query, headers, json), newest last
     GET|POST|DELETE /_fake/faults    the scripted fault queue (POST a fault object or a list of them)
@@ -30,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from crossroads.testing.fake_anthropic import anthropic_routes
 from crossroads.testing.fake_endpoints import ENDPOINTS, Call, Endpoint, validate
 from crossroads.testing.fake_faults import Fault, FaultSpecError, error_body, fault_error, parse_fault_list
 from crossroads.testing.fake_state import FakeConfig, FakeError, FakeState, invalid_request, json_response
@@ -209,6 +211,7 @@ def _routes() -> list[Route]:
     ]
     return [
         *generation,
+        *anthropic_routes(),
         Route("/v1/models", _api(OPENAI, _list_models), methods=["GET"]),
         Route("/v1/models/{model_id:path}", _api(OPENAI, _get_model), methods=["GET"]),
         Route("/_fake/requests", _requests, methods=["GET", "DELETE"]),
