@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from crossroads.api import create_app
 from crossroads.cli import main
 from crossroads.config import load_settings
+from crossroads.lab.eval.suite import load_suite
 from crossroads.testing.fake_upstream import create_fake_upstream
 from crossroads.testing.server import serving
 
@@ -138,7 +139,7 @@ def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.parametrize("block", YAML := checked("yaml"), ids=_ids(YAML))
+@pytest.mark.parametrize("block", YAML := [b for b in checked("yaml") if "suite" not in b.options], ids=_ids(YAML))
 def test_yaml_config(block: Block, workdir: Path) -> None:
     """A configuration example is valid laid over examples/crossroads.yaml (so a section may name its backends)."""
     part = yaml.load(block.text, Loader=_StrictLoader)
@@ -148,3 +149,15 @@ def test_yaml_config(block: Block, workdir: Path) -> None:
     env = {name: "set" for name in ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY")}
     result = CliRunner(env=env).invoke(main, ["config", "check", "--config", "example.yaml"])
     assert result.exit_code == 0, f"{block.where}:\n{result.output}"
+
+
+SUITES = [b for lang in ("json", "yaml") for b in checked(lang) if "suite" in b.options]
+
+
+@pytest.mark.parametrize("block", SUITES, ids=_ids(SUITES))
+def test_eval_suite_example(block: Block, workdir: Path) -> None:
+    """An eval suite example loads as `crossroads eval run` reads it (a JSON case is one line of a .jsonl suite)."""
+    path = workdir / ("example.jsonl" if block.lang == "json" else "example.yaml")
+    path.write_text(block.text + "\n", encoding="utf-8")
+    suite = load_suite(path)
+    assert suite.cases and all(case.messages and case.assertions for case in suite.cases), block.where
