@@ -22,9 +22,9 @@ def test_lab_page_report_example(tmp_path: Path) -> None:
     report += ["--out", str(tmp_path / "r.html"), "--markdown", str(tmp_path / "r.md")]
     result = CliRunner().invoke(main, report)
     assert result.exit_code == 0, result.output
-    readme = (ROOT / "docs" / "lab.md").read_text(encoding="utf-8")
+    page = (ROOT / "docs" / "lab.md").read_text(encoding="utf-8")
     verdict = result.output.splitlines()[0].removeprefix(f"wrote {tmp_path / 'r.html'}: ")
-    assert verdict.startswith("Provisional") and verdict in readme
+    assert verdict.startswith("Provisional") and verdict in page
     top = (tmp_path / "r.md").read_text(encoding="utf-8").split("\n\n")[4].replace("\\[", "[").replace("\\]", "]")
     assert top.splitlines()[0].startswith("| option | monthly cost (90% range)")
-    assert top in readme  # the page shows the report's top table as it is
+    assert top in page  # the page shows the report's top table as it is
