@@ -3,8 +3,9 @@
 A block is checked when its info string carries the word ``check`` after the language
 (```` ```console check ````); renderers show only the language. Options follow as ``name=value``:
 ``config=PATH`` (the configuration a ``python``/``bash`` block's gateway serves), ``suite`` (a ``yaml`` or
-``json`` block that is an eval suite, not a configuration). A ``text output`` block
-right after a checked ``python`` block is what it prints, matched like a transcript's output.
+``json`` block that is an eval suite, not a configuration), ``file=PATH`` (the block shows that file as it
+is). A ``text output`` block right after a checked ``python`` block is what it prints, matched like a
+transcript's output.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from crossroads.lab.eval.suite import load_suite
 from crossroads.testing.fake_upstream import create_fake_upstream
 from crossroads.testing.server import serving
 
-from .blocks import ROOT, Block, checked, missing_lines, output_of, transcript
+from .blocks import PAGES, ROOT, Block, blocks, checked, missing_lines, output_of, transcript
 
 GATEWAY, UPSTREAM = "http://127.0.0.1:8000", "http://127.0.0.1:9000"
 # What `make run` serves, with the fake upstream standing in for the embedded models (the examples' answers
@@ -161,3 +161,12 @@ def test_eval_suite_example(block: Block, workdir: Path) -> None:
     path.write_text(block.text + "\n", encoding="utf-8")
     suite = load_suite(path)
     assert suite.cases and all(case.messages and case.assertions for case in suite.cases), block.where
+
+
+SHOWN = [b for page in PAGES for b in blocks(page) if "file" in b.options]
+
+
+@pytest.mark.parametrize("block", SHOWN, ids=_ids(SHOWN))
+def test_block_shows_its_file_as_it_is(block: Block) -> None:
+    shipped = (ROOT / block.options["file"]).read_text(encoding="utf-8")
+    assert block.text.strip() == shipped.strip(), f"{block.where} differs from {block.options['file']}"
