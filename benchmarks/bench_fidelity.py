@@ -46,8 +46,10 @@ from crossroads.lab.bench.result import SLO, LevelResult
 from crossroads.lab.bench.runner import BenchSpec, bodies, run_bench
 from crossroads.lab.bench.stamp import environment
 from crossroads.lab.bench.target import from_url
-from crossroads.testing.processes import running
 from crossroads.testing.server import free_port
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout: tests.support
+from tests.support.processes import running
 
 RESULTS = Path(__file__).parent / "results"
 INJECTED = {"ttft_ms": 50, "token_delay_ms": 20, "tokens": 32}

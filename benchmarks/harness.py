@@ -21,7 +21,9 @@ import orjson
 
 from crossroads import __version__
 from crossroads.procs import stop_process
-from crossroads.testing.processes import wait_http
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout: tests.support
+from tests.support.processes import wait_http
 
 RESULTS = Path(__file__).parent / "results"
 

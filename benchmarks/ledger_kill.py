@@ -22,14 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import RESULTS, environment, write_json
+from harness import RESULTS, environment, wait_http, write_json
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, func, select, text
 
 from crossroads.store import LedgerRow, make_engine
 from crossroads.testing.fake_upstream import FakeConfig, create_fake_upstream
-from crossroads.testing.processes import wait_http
 from crossroads.testing.server import free_port, serving
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

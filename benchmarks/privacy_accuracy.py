@@ -26,12 +26,12 @@ from typing import Any, Protocol
 
 from eval_sets import BY_NAME, IGNORED, SETS, Doc, load, sample
 from harness import RESULTS, environment, write_json
+from presidio_baseline import offline_analyzer
 from rich.console import Console
 from rich.table import Table
 
 from crossroads.privacy.config import PrivacyConfig
-from crossroads.privacy.engine import Engine
-from crossroads.privacy.presidio import offline_analyzer
+from crossroads.privacy.detect.analyzer import Analyzer
 
 Found = tuple[str, int, int, float]
 NER = frozenset({"PERSON", "LOCATION", "ORGANIZATION"})
@@ -44,9 +44,9 @@ class Labeled(Protocol):
     text: str
 
 
-def crossroads_predictions(docs: Sequence[Doc], engine: Engine) -> tuple[list[list[Found]], float]:
+def crossroads_predictions(docs: Sequence[Doc], ours: Analyzer) -> tuple[list[list[Found]], float]:
     began = time.perf_counter()
-    out = [[(s.entity_type, s.start, s.end, s.score) for s in engine.scan(d.text, NER)] for d in docs]
+    out = [[(s.entity_type, s.start, s.end, s.score) for s in ours.scan(d.text, NER)] for d in docs]
     return out, time.perf_counter() - began
 
 
@@ -128,8 +128,8 @@ def per_type(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:
     return out
 
 
-def evaluate(docs: Sequence[Doc], engine: Engine, analyzer: Any) -> dict[str, Any]:
-    ours_pred, ours_s = crossroads_predictions(docs, engine)
+def evaluate(docs: Sequence[Doc], ours: Analyzer, analyzer: Any) -> dict[str, Any]:
+    ours_pred, ours_s = crossroads_predictions(docs, ours)
     theirs_pred, theirs_s = presidio_predictions(docs, analyzer)
     threshold = best_threshold(docs, theirs_pred)
     ours, theirs = score(docs, ours_pred), score(docs, theirs_pred, threshold)
@@ -176,17 +176,17 @@ def main() -> None:
     unknown = [s for s in args.sets.split(",") if s not in BY_NAME]
     if unknown:
         parser.error(f"unknown set(s) {', '.join(unknown)} — choose from {', '.join(BY_NAME)}")
-    engine = Engine(PrivacyConfig(default={"*": "redact"}, ner={"cache_size": 0}))
-    engine.load_ner()
+    ours = Analyzer(PrivacyConfig(default={"*": "redact"}, ner={"cache_size": 0}))
+    ours.load_ner()
     analyzer = offline_analyzer()
     analyzer.analyze("warm up", language="en")
-    engine.scan("warm up", NER)
+    ours.scan("warm up", NER)
     results: dict[str, dict[str, Any]] = {}
     for name in args.sets.split(","):
         spec = BY_NAME[name]
         docs = sample(load(spec, args.mirrors), args.n, args.seed)
         results[name] = {"genre": spec.genre, "source": f"github:{spec.repo}@{spec.commit}:{spec.path}",
-                         "licence": spec.licence, **evaluate(docs, engine, analyzer)}  # fmt: skip
+                         "licence": spec.licence, **evaluate(docs, ours, analyzer)}  # fmt: skip
     console = Console(width=120)
     console.print(table(results))
     ours_s = sum(r["crossroads"]["seconds"] for r in results.values())

@@ -19,24 +19,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from harness import RESULTS, environment, percentile, write_json
+from presidio_baseline import offline_analyzer
 from privacy_accuracy import best_threshold, micro, score
 from rich.console import Console
 
 from crossroads.backends import Endpoint
 from crossroads.config import parse_settings
 from crossroads.gateway import Gateway
-from crossroads.privacy import validators
 from crossroads.privacy.config import PrivacyConfig
-from crossroads.privacy.corpus import Sample, prompts
-from crossroads.privacy.engine import Engine
-from crossroads.privacy.presidio import offline_analyzer
-from crossroads.testing.scripted import ScriptedBackend
+from crossroads.privacy.detect import validators
+from crossroads.privacy.detect.analyzer import Analyzer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout: tests.support
+from tests.support.pii_corpus import Sample, prompts
+from tests.support.scripted import ScriptedBackend
 
 NER = frozenset({"PERSON", "LOCATION", "ORGANIZATION"})
 STRUCTURED_POLICY = {"*": "pseudonymize", "PERSON": "allow", "LOCATION": "allow", "ORGANIZATION": "allow"}
@@ -68,16 +71,16 @@ def whole_pipeline(samples: Sequence[Sample]) -> dict[str, Any]:
     analyzer.analyze(texts[0], language="en")  # warm up
     out: dict[str, Any] = {"texts": len(texts), "mean_chars": statistics.fmean(len(t) for t in texts)}
     for name, ner in VARIANTS.items():
-        engine = Engine(PrivacyConfig(default={"*": "redact"}, ner=ner))
-        engine.load_ner()
+        guard = Analyzer(PrivacyConfig(default={"*": "redact"}, ner=ner))
+        guard.load_ner()
         if ner["cache_size"]:
-            [engine.scan(t, NER) for t in texts]  # the history a chat client resends
+            [guard.scan(t, NER) for t in texts]  # the history a chat client resends
         ours, theirs, ours_s, theirs_s = [], [], 0.0, 0.0
         for text in texts:
             found, seconds = timed(lambda t=text: as_tuples(analyzer.analyze(t, language="en")))
             theirs.append(found)
             theirs_s += seconds
-            found, seconds = timed(lambda t=text, e=engine: as_tuples(e.scan(t, NER)))
+            found, seconds = timed(lambda t=text, e=guard: as_tuples(e.scan(t, NER)))
             ours.append(found)
             ours_s += seconds
         threshold = best_threshold(samples, theirs, gold)
@@ -91,15 +94,15 @@ def fast_path(n: int, rounds: int = 5) -> dict[str, Any]:
     """``cold``: prompts never seen (each round its own, and every remembered validator verdict forgotten —
     the corpus generator itself validates the numbers it writes); ``warm``: the same prompts again, as when a
     chat client resends its history. Best of ``rounds`` (a shared machine)."""
-    engine = Engine(PrivacyConfig())
-    engine.scan_fast("warm up the compiled patterns")
+    analyzer = Analyzer(PrivacyConfig())
+    analyzer.scan_fast("warm up the compiled patterns")
     out: dict[str, Any] = {"cold": {"mb_per_s": 0.0}, "warm": {"mb_per_s": 0.0}}
     for r in range(rounds):
         texts = [s.text for s in prompts(n, seed=1000 + r)]
         size = sum(len(t.encode()) for t in texts)
         validators.forget()
         for name in ("cold", "warm"):
-            seconds = timed(lambda batch=texts: [engine.scan_fast(t) for t in batch])[1]
+            seconds = timed(lambda batch=texts: [analyzer.scan_fast(t) for t in batch])[1]
             if size / seconds / 1e6 > out[name]["mb_per_s"]:
                 out[name] = {"mb_per_s": size / seconds / 1e6, "us_per_prompt": seconds / len(texts) * 1e6}
     return out
@@ -112,9 +115,9 @@ def sparse_path(rounds: int = 5, size: int = 1500) -> dict[str, Any]:
     files = [root / "README.md", *sorted((root / "src" / "crossroads").rglob("*.py"))]
     text = "\n".join(f.read_text(encoding="utf-8") for f in files if f.exists())
     texts = [text[i : i + size] for i in range(0, len(text) - size, size)]
-    engine = Engine(PrivacyConfig())
-    engine.scan_fast("warm up the compiled patterns")
-    best = min(timed(lambda: [engine.scan_fast(t) for t in texts])[1] for _ in range(rounds))
+    analyzer = Analyzer(PrivacyConfig())
+    analyzer.scan_fast("warm up the compiled patterns")
+    best = min(timed(lambda: [analyzer.scan_fast(t) for t in texts])[1] for _ in range(rounds))
     total = sum(len(t.encode()) for t in texts)
     return {"prompts": len(texts), "mb_per_s": total / best / 1e6, "us_per_prompt": best / len(texts) * 1e6}
 
@@ -131,12 +134,12 @@ ADVERSARIAL = {
 
 def adversarial_path(size: int = 1_000_000) -> dict[str, Any]:
     """MB/s on each crafted megabyte (one pass each: they take long enough), next to the dense prompts' figure."""
-    engine = Engine(PrivacyConfig())
-    engine.scan_fast("warm up the compiled patterns")
+    analyzer = Analyzer(PrivacyConfig())
+    analyzer.scan_fast("warm up the compiled patterns")
     out: dict[str, Any] = {}
     for name, piece in ADVERSARIAL.items():
         text = piece * (size // len(piece))
-        spans, seconds = timed(lambda t=text: engine.scan_fast(t))
+        spans, seconds = timed(lambda t=text: analyzer.scan_fast(t))
         out[name] = {"mb_per_s": len(text) / seconds / 1e6, "findings": len(spans)}
     return out
 

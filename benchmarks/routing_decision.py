@@ -1,4 +1,7 @@
 """Routing decision time: rule matching + strategy selection per request, and the router's whole
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout: tests.support
+from tests.support.scripted import ScriptedBackend  # noqa: E402
 overhead around a backend call, measured in the same run as a direct call to the same backend.
 
     python benchmarks/routing_decision.py [--quick] [--out FILE]
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -27,7 +31,9 @@ from crossroads.pipeline import Call
 from crossroads.routing import plan
 from crossroads.routing.router import Router
 from crossroads.routing.rules import compile_rules, first_match
-from crossroads.testing.scripted import ScriptedBackend
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout: tests.support
+from tests.support.scripted import ScriptedBackend
 
 TARGET_P50_US = 50.0
 NAMES = ("a", "b", "c")

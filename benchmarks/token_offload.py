@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,7 +27,9 @@ from crossroads.gateway import Gateway
 from crossroads.metering import admission
 from crossroads.metering.keys import create_key
 from crossroads.store import make_engine, upgrade
-from crossroads.testing.scripted import ScriptedBackend
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout: tests.support
+from tests.support.scripted import ScriptedBackend
 
 
 async def longest_health_wait(folder: Path, megabytes: float) -> dict[str, float]:

@@ -32,12 +32,11 @@ from typing import Any
 
 import aiohttp
 import orjson
-from harness import RESULTS, Server, environment, machine_busy_seconds, percentile, server, write_json
+from harness import RESULTS, Server, environment, machine_busy_seconds, percentile, server, wait_http, write_json
 from rich.console import Console
 from rich.table import Table
 
 from crossroads.procs import stop_process
-from crossroads.testing.processes import wait_http
 from crossroads.testing.server import free_port
 
 MODEL = "gpt-4o-mini"

@@ -6,8 +6,8 @@ Learns from the TRAIN splits (GermEval 2014: its dev split) of public corpora â€
 CoNLL-2003, WNUT-17, GermEval 2014, read from repositories fetched onto the machine, never their test splits â€”
 and from text generated with Faker in many locales (``names_synth``); a quarter of the public texts are also seen
 lower-cased and some in capitals. Gazetteers of first names, surnames and places come from Faker's locales (MIT).
-The features and the decoder are the package's own (``crossroads.privacy.ner_model``), so training and the guard
-read text alike. Writes ``weights.npz`` and ``gazetteer.tsv.gz`` to ``src/crossroads/privacy/models/names``.
+The features and the decoder are the package's own (``crossroads.privacy.detect.names.tagger``), so training and
+the guard read text alike. Writes ``weights.npz`` and ``gazetteer.tsv.gz`` to ``src/crossroads/privacy/models/names``.
 Seeded; CPU only; a few minutes.
 """
 
@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import eval_sets  # noqa: E402
 import names_synth  # noqa: E402
 
-from crossroads.privacy import ner_model  # noqa: E402
+from crossroads.privacy.detect.names import tagger  # noqa: E402
 
 OUT = ROOT / "src" / "crossroads" / "privacy" / "models" / "names"
 Example = tuple[str, list[tuple[str, int, int]]]
@@ -75,24 +75,24 @@ def gold_tags(tokens: list[tuple[int, int]], spans: list[tuple[str, int, int]]) 
         if hit is None:
             tags.append(0)
         else:
-            tags.append(ner_model.LABELS.index(("I-" if inside == hit else "B-") + hit[0]))
+            tags.append(tagger.LABELS.index(("I-" if inside == hit else "B-") + hit[0]))
         inside = hit
     return tags
 
 
-def prepare(data: list[Example], gazetteer: ner_model.Gazetteer) -> list[tuple[np.ndarray, list[int]]]:
+def prepare(data: list[Example], gazetteer: tagger.Gazetteer) -> list[tuple[np.ndarray, list[int]]]:
     rows = []
     for text, spans in data:
-        tokens = ner_model.tokenize(text)
+        tokens = tagger.tokenize(text)
         if tokens:
-            rows.append((ner_model.hashed(ner_model.features(text, tokens, gazetteer)), gold_tags(tokens, spans)))
+            rows.append((tagger.hashed(tagger.features(text, tokens, gazetteer)), gold_tags(tokens, spans)))
     return rows
 
 
 def train(rows: list[tuple[np.ndarray, list[int]]], epochs: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Averaged structured perceptron (Collins 2002), averaging by the lazy-update trick."""
-    tags = len(ner_model.LABELS)
-    weights = np.zeros((ner_model.BUCKETS, tags), dtype=np.float32)
+    tags = len(tagger.LABELS)
+    weights = np.zeros((tagger.BUCKETS, tags), dtype=np.float32)
     totals = np.zeros_like(weights)
     transitions = np.zeros((tags + 1, tags), dtype=np.float32)  # the last row: from the start
     transition_totals = np.zeros_like(transitions)
@@ -102,7 +102,7 @@ def train(rows: list[tuple[np.ndarray, list[int]]], epochs: int, seed: int) -> t
         rng.shuffle(rows)
         for features, gold in rows:
             scores = weights[features].sum(axis=1)
-            guess = ner_model.viterbi(scores, transitions)
+            guess = tagger.viterbi(scores, transitions)
             if guess != gold:
                 mistakes += 1
                 for i, (g, p) in enumerate(zip(gold, guess, strict=True)):
@@ -140,9 +140,9 @@ def main() -> None:
     args = parser.parse_args()
     lines = gazetteer_lines(args.seed)
     print(f"gazetteer: {len(lines)} names and places", flush=True)
-    rows = prepare(examples(args.mirrors, args.synthetic, args.seed), ner_model.Gazetteer(lines))
+    rows = prepare(examples(args.mirrors, args.synthetic, args.seed), tagger.Gazetteer(lines))
     weights, transitions = train(rows, args.epochs, args.seed)
-    weights[zlib.crc32(b"b") & (ner_model.BUCKETS - 1), 0] -= args.recall_bias  # every token's "outside" score
+    weights[zlib.crc32(b"b") & (tagger.BUCKETS - 1), 0] -= args.recall_bias  # every token's "outside" score
     args.out.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out / "weights.npz", weights=weights.astype(np.float16), transitions=transitions)
     with gzip.open(args.out / "gazetteer.tsv.gz", "wt", encoding="utf-8", compresslevel=9) as out:

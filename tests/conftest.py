@@ -12,7 +12,7 @@ from asgi_lifespan import LifespanManager
 from crossroads.api import create_app
 from crossroads.config import Settings, parse_settings
 from crossroads.gateway import Gateway
-from crossroads.testing.scripted import ScriptedBackend
+from tests.support.scripted import ScriptedBackend
 
 
 def scripted_settings() -> Settings:

@@ -10,8 +10,8 @@ from crossroads.backends import Body, Endpoint
 from crossroads.errors import PermissionDenied, ServiceUnavailable
 from crossroads.gateway import Gateway
 from crossroads.pipeline import Call, Next, NextStream, PassThrough
-from crossroads.testing.scripted import ScriptedBackend
 from tests.conftest import scripted_settings
+from tests.support.scripted import ScriptedBackend
 
 HELLO = {"messages": [{"role": "user", "content": "hi"}]}
 

@@ -10,9 +10,9 @@ import openai
 import pytest
 
 from crossroads.testing.fake_upstream import FakeConfig, create_fake_upstream
-from crossroads.testing.processes import crossroads_serve
 from crossroads.testing.server import serving
-from crossroads.testing.tiny_gguf import write_tiny_gguf
+from tests.support.processes import crossroads_serve
+from tests.support.tiny_gguf import write_tiny_gguf
 
 pytestmark = pytest.mark.slow
 HELLO = [{"role": "user", "content": "Hello there"}]

@@ -14,8 +14,8 @@ import pytest
 
 from crossroads.api import create_app
 from crossroads.config import parse_settings
-from crossroads.testing.scripted import ScriptedBackend
 from crossroads.testing.server import serving
+from tests.support.scripted import ScriptedBackend
 
 SETTINGS = {"backends": {"b": {"type": "embedded"}}, "models": {"m": {"backend": "b"}}}
 

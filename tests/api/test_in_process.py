@@ -7,7 +7,7 @@ import openai
 import pytest
 
 from crossroads.errors import BadGateway, GatewayTimeout, UpstreamStatusError
-from crossroads.testing.scripted import ScriptedBackend
+from tests.support.scripted import ScriptedBackend
 
 HELLO = [{"role": "user", "content": "Hello"}]
 

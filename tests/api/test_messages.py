@@ -14,8 +14,8 @@ from fastapi import FastAPI
 
 from crossroads.api import create_app
 from crossroads.gateway import Gateway
-from crossroads.testing.scripted import ScriptedBackend
 from tests.conftest import scripted_settings
+from tests.support.scripted import ScriptedBackend
 
 HI = [{"role": "user", "content": "Hello"}]
 VERSION = {"anthropic-version": "2023-06-01"}

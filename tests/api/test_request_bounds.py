@@ -15,8 +15,8 @@ import pytest
 from crossroads.api import create_app
 from crossroads.config import parse_settings
 from crossroads.gateway import Gateway
-from crossroads.testing.scripted import ScriptedBackend
 from crossroads.testing.server import serving
+from tests.support.scripted import ScriptedBackend
 
 HELLO = [{"role": "user", "content": "Hello"}]
 LIMITS = {"body_timeout_seconds": 0.5, "max_tokens": 4096, "max_messages": 3, "max_json_depth": 8}

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from crossroads.backends.base import Backend, Body, Endpoint
-from crossroads.backends.embedded import EmbeddedBackend
+from crossroads.backends.embedded.backend import EmbeddedBackend
 from crossroads.config import EmbeddedBackend as EmbeddedConfig
 from crossroads.errors import InvalidRequest, ServiceUnavailable, Unsupported
-from crossroads.testing.tiny_gguf import write_tiny_gguf
+from tests.support.tiny_gguf import write_tiny_gguf
 
 pytest.importorskip("llama_cpp")
 

@@ -13,8 +13,7 @@ from asgi_lifespan import LifespanManager
 
 from crossroads.api import create_app
 from crossroads.config import parse_settings
-from crossroads.testing.fake_state import FakeState
-from crossroads.testing.fake_upstream import FakeConfig, create_fake_upstream
+from crossroads.testing.fake_upstream import FakeConfig, FakeState, create_fake_upstream
 from crossroads.testing.server import free_port, serving
 
 HELLO = [{"role": "user", "content": "Hello there"}]

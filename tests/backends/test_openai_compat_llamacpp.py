@@ -13,7 +13,7 @@ from asgi_lifespan import LifespanManager
 
 from crossroads.api import create_app
 from crossroads.config import parse_settings
-from crossroads.testing.processes import llama_cpp_server
+from tests.support.processes import llama_cpp_server
 
 pytestmark = pytest.mark.slow
 QUESTION = [

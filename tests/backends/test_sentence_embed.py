@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from crossroads.backends.base import Backend, Endpoint
-from crossroads.backends.sentence_embed import INSTALL_FIX, SentenceTransformersBackend
+from crossroads.backends.sentence_transformers import INSTALL_FIX, SentenceTransformersBackend
 from crossroads.config import SentenceTransformersBackend as Config
 from crossroads.errors import InvalidRequest, ServiceUnavailable, Unsupported
 
@@ -76,7 +76,7 @@ def vectors(response: dict[str, Any]) -> np.ndarray:
 
 def test_import_loads_nothing_heavy_and_leaves_environment_alone() -> None:
     code = (
-        "import os, sys; before = dict(os.environ); import crossroads.backends.sentence_embed; "
+        "import os, sys; before = dict(os.environ); import crossroads.backends.sentence_transformers; "
         "heavy = {'torch', 'sentence_transformers', 'transformers', 'numpy'} & set(sys.modules); "
         "assert not heavy, heavy; assert dict(os.environ) == before"
     )

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from crossroads.procs import stop_process
-from crossroads.testing.processes import wait_http
 from crossroads.testing.server import free_port
 from tests.deploy.dockerfile import ROOT, Instruction, Stage, stage
+from tests.support.processes import wait_http
 
 pytestmark = pytest.mark.deploy
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crossroads.backends.base import Body, Endpoint, Location
-from crossroads.testing.doubles import NoLifecycle
+from tests.support.doubles import NoLifecycle
 
 
 @dataclass

@@ -19,8 +19,7 @@ from crossroads.api import create_app
 from crossroads.config import Settings, parse_settings
 from crossroads.gateway import Gateway
 from crossroads.store import make_engine, upgrade
-from crossroads.testing.fake_state import FakeState
-from crossroads.testing.fake_upstream import FakeConfig, create_fake_upstream
+from crossroads.testing.fake_upstream import FakeConfig, FakeState, create_fake_upstream
 from crossroads.testing.server import serving
 from tests.metering.backends import UsageBackend
 

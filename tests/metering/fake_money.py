@@ -1,7 +1,7 @@
 """The fake upstream on a real socket behind a metered gateway, for money tests with exact Decimals.
 
 Two backends point at the same fake: 'cheap' ($1 / $2 per 1M tokens in / out) and 'dear' ($10 / $30).
-The fake counts one token per word (``crossroads.testing.fake_content``), so every expectation is exact.
+The fake counts one token per word (``crossroads.testing.fake_upstream.content``), so every expectation is exact.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from crossroads.config import Settings, parse_settings
 from crossroads.metering.budget import Budgets
 from crossroads.metering.keys import KeyRecord, list_keys
 from crossroads.store import LedgerRow
-from crossroads.testing.fake_faults import Fault
-from crossroads.testing.fake_state import FakeState
+from crossroads.testing.fake_upstream import FakeState, Fault
 
 HELLO = [{"role": "user", "content": "Hello there"}]  # 2 prompt tokens for the fake
 ANSWER = "one two three four"  # 4 completion tokens for the fake

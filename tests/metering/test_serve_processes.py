@@ -23,9 +23,9 @@ from crossroads.metering.budget import Budgets
 from crossroads.metering.keys import create_key
 from crossroads.store import LedgerRow, make_engine, upgrade
 from crossroads.testing.fake_upstream import FakeConfig, create_fake_upstream
-from crossroads.testing.processes import wait_http
 from crossroads.testing.server import free_port, serving
 from tests.metering.conftest import REDIS_URL
+from tests.support.processes import wait_http
 
 pytestmark = pytest.mark.slow
 BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}], "fake_fault": {"latency_ms": 400}}

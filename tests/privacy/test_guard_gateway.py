@@ -19,9 +19,9 @@ from crossroads.gateway import Gateway
 from crossroads.metering.keys import KeyRecord
 from crossroads.pipeline import Call, Next, PassThrough
 from crossroads.pipeline.call import PrivacyFacts
-from crossroads.privacy.engine import Engine
+from crossroads.privacy.detect.analyzer import Analyzer
 from crossroads.privacy.stage import PrivacyGuard
-from crossroads.testing.fake_state import FakeState
+from crossroads.testing.fake_upstream import FakeState
 from crossroads.testing.server import free_port
 from tests.privacy.conftest import EchoBackend
 
@@ -171,7 +171,7 @@ async def test_block_lists_types_never_values(client: openai.AsyncOpenAI, fake: 
     assert len(fake[1].requests) == 0
 
 
-class Broken(Engine):
+class Broken(Analyzer):
     def scan_fast(self, text: str) -> list[Any]:
         raise RuntimeError("detector exploded")
 
@@ -183,7 +183,7 @@ async def test_detector_failure_fails_closed(
     s = settings(fake[0], {"default": POLICY, "on_error": on_error})
     gw = gateway(s)
     guard = gw.stages[0]
-    guard.engine = Broken(s.privacy)  # type: ignore[attr-defined,arg-type]
+    guard.analyzer = Broken(s.privacy)  # type: ignore[attr-defined,arg-type]
     async for c in client_for(gw):
         with pytest.raises(openai.APIStatusError) as info:
             await c.chat.completions.create(model="gpt", messages=user("mail ann@example.com"))

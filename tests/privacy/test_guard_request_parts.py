@@ -11,7 +11,7 @@ from typing import Any
 import openai
 import pytest
 
-from crossroads.testing.fake_state import FakeState
+from crossroads.testing.fake_upstream import FakeState
 from tests.privacy.conftest import EchoBackend
 from tests.privacy.test_guard_gateway import HEADER, POLICY, SECRET, client_for, gateway, sent, settings, user
 

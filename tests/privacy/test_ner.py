@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-from crossroads.privacy.engine import Engine
-from crossroads.privacy.memo import digest
-from crossroads.privacy.ner import NerDetector, candidate_sentences, clean, windows
+from crossroads.privacy.detect.analyzer import Analyzer
+from crossroads.privacy.detect.memo import digest
+from crossroads.privacy.detect.names.spacy_ner import NerDetector, candidate_sentences, clean, windows
 
 NAMES = frozenset({"PERSON", "LOCATION", "ORGANIZATION"})
 
 
-def found(engine: Engine, text: str) -> list[tuple[str, str]]:
-    return [(s.entity_type, text[s.start : s.end]) for s in engine.scan(text, NAMES)]
+def found(analyzer: Analyzer, text: str) -> list[tuple[str, str]]:
+    return [(s.entity_type, text[s.start : s.end]) for s in analyzer.scan(text, NAMES)]
 
 
-def test_people_places_and_organisations(ner_engine: Engine) -> None:
+def test_people_places_and_organisations(ner_analyzer: Analyzer) -> None:
     text = "Dear Priya Patel,\nthe team at Deutsche Bank in Frankfurt will call you tomorrow."
-    assert found(ner_engine, text) == [
+    assert found(ner_analyzer, text) == [
         ("PERSON", "Priya Patel"),
         ("ORGANIZATION", "Deutsche Bank"),
         ("LOCATION", "Frankfurt"),
     ]
 
 
-def test_identifiers_win_over_names(ner_engine: Engine) -> None:
+def test_identifiers_win_over_names(ner_analyzer: Analyzer) -> None:
     text = "Write to john.smith@example.com about the SSN 078-05-1120."
-    assert [t for t, _ in found(ner_engine, text)] == ["EMAIL_ADDRESS", "US_SSN"]
+    assert [t for t, _ in found(ner_analyzer, text)] == ["EMAIL_ADDRESS", "US_SSN"]
 
 
 def test_only_sentences_that_could_hold_a_name_reach_the_model() -> None:
@@ -55,8 +55,8 @@ def test_windows_keep_the_words_around_each_possible_name() -> None:
     assert list(windows(0, piece, 0)) == [(0, piece)]  # 0: the whole piece
 
 
-def test_windows_find_what_whole_sentences_find(ner_engine: Engine) -> None:
-    detector = ner_engine.ner
+def test_windows_find_what_whole_sentences_find(ner_analyzer: Analyzer) -> None:
+    detector = ner_analyzer.ner
     assert isinstance(detector, NerDetector)
     text = (
         "After a very long and tiring week of meetings about the budget, the new contract was finally signed by "
@@ -82,14 +82,14 @@ def test_clean_trims_non_name_words_and_fixes_organisations() -> None:
     assert clean("ORGANIZATION", "SSN", 0) is None
 
 
-def test_entity_types_not_asked_for_are_not_reported(ner_engine: Engine) -> None:
-    detector = ner_engine.ner
+def test_entity_types_not_asked_for_are_not_reported(ner_analyzer: Analyzer) -> None:
+    detector = ner_analyzer.ner
     assert isinstance(detector, NerDetector)
     assert [s.entity_type for s in detector.detect("Ann Lee moved to Oslo.", frozenset({"LOCATION"}))] == ["LOCATION"]
 
 
-def test_sentence_cache_gives_the_same_findings_and_is_bounded(ner_engine: Engine) -> None:
-    detector = ner_engine.ner
+def test_sentence_cache_gives_the_same_findings_and_is_bounded(ner_analyzer: Analyzer) -> None:
+    detector = ner_analyzer.ner
     assert isinstance(detector, NerDetector)
     detector.cache_size, detector.cache = 2, type(detector.cache)()
     text = "Ann Lee moved to Oslo. Then Bob Stone moved to Rome."
@@ -105,7 +105,7 @@ def test_sentence_cache_gives_the_same_findings_and_is_bounded(ner_engine: Engin
     detector.cache_size, detector.cache = 0, type(detector.cache)()
 
 
-def test_one_word_field_labels_are_not_names(ner_engine: Engine) -> None:
+def test_one_word_field_labels_are_not_names(ner_analyzer: Analyzer) -> None:
     for label in ("Email", "Query", "Phone", "Status"):  # enum items and titles of JSON schemas
-        assert found(ner_engine, label) == []
-    assert found(ner_engine, "Email Ann Lee today.") == [("PERSON", "Ann Lee")]
+        assert found(ner_analyzer, label) == []
+    assert found(ner_analyzer, "Email Ann Lee today.") == [("PERSON", "Ann Lee")]

@@ -7,9 +7,16 @@ from typing import Any
 
 import pytest
 
-from crossroads.privacy import ner_fast
-from crossroads.privacy.corpus import generate, prompts
-from crossroads.privacy.ner import NOT_NAMES, NOT_NER, OPENERS, PROMPT_WORDS, candidate_sentences, windows
+from crossroads.privacy.detect.names import spacy_fast
+from crossroads.privacy.detect.names.spacy_ner import (
+    NOT_NAMES,
+    NOT_NER,
+    OPENERS,
+    PROMPT_WORDS,
+    candidate_sentences,
+    windows,
+)
+from tests.support.pii_corpus import generate, prompts
 
 spacy = pytest.importorskip("spacy")
 numpy = pytest.importorskip("numpy")
@@ -43,7 +50,7 @@ def original() -> Any:
 @pytest.fixture(scope="module")
 def fused() -> Any:
     nlp = spacy.load(MODEL, exclude=NOT_NER)
-    assert ner_fast.fuse(nlp)
+    assert spacy_fast.fuse(nlp)
     return nlp
 
 
@@ -53,10 +60,10 @@ def tok2vec(nlp: Any) -> Any:
 
 @pytest.mark.slow
 def test_token_vectors_match_the_original_layers(original: Any, fused: Any) -> None:
-    assert tok2vec(fused).name == ner_fast.FUSED_NAME and tok2vec(original).name != ner_fast.FUSED_NAME
+    assert tok2vec(fused).name == spacy_fast.FUSED_NAME and tok2vec(original).name != spacy_fast.FUSED_NAME
     docs = [original.make_doc(text) for text in VARIED]
     assert {len(doc) for doc in docs} >= {0, 1}
-    exact = ner_fast.fused_tok2vec(tok2vec(original), exact=True)
+    exact = spacy_fast.fused_tok2vec(tok2vec(original), exact=True)
     for batch in (docs, docs[:1], docs[1:2], docs[2:3], docs[::-1], [docs[2], docs[8]]):
         expected = tok2vec(original).predict(batch)
         fast = tok2vec(fused).predict(batch)
@@ -79,16 +86,16 @@ def test_entities_match_on_the_corpus(original: Any, fused: Any) -> None:
     for batch in batches:
         expected = entities(list(original.pipe(batch)))
         assert entities(list(fused.pipe(batch))) == expected, batch
-        assert entities(ner_fast.predict(fused, batch)) == expected, batch
+        assert entities(spacy_fast.predict(fused, batch)) == expected, batch
         found += sum(map(len, expected))
     assert found > 1000  # the comparison covered plenty of entities
 
 
 @pytest.mark.slow
 def test_predict_helper_and_fusing_twice(fused: Any) -> None:
-    assert ner_fast.predict(fused, []) == []
+    assert spacy_fast.predict(fused, []) == []
     model = tok2vec(fused)
-    assert ner_fast.fuse(fused) and tok2vec(fused) is model
+    assert spacy_fast.fuse(fused) and tok2vec(fused) is model
     assert fused.get_pipe("ner").model.get_ref("tok2vec") is model
     with pytest.raises(NotImplementedError):
         model([fused.make_doc("Ann Lee")], is_train=True)
@@ -124,7 +131,7 @@ def embed(attrs: list[str]) -> dict[str, Any]:
 def assert_untouched(nlp: Any) -> None:
     model = nlp.get_pipe("ner").model
     before, layer = model.to_bytes(), model.layers[0]
-    assert ner_fast.fuse(nlp) is False
+    assert spacy_fast.fuse(nlp) is False
     assert model.layers[0] is layer and model.get_ref("tok2vec") is layer and model.to_bytes() == before
 
 
@@ -136,7 +143,7 @@ NARROW = {"@architectures": "spacy.Tok2Vec.v2", "embed": embed(["NORM"]), "encod
 def test_other_sizes_of_the_same_architecture_fuse(config: dict[str, Any] | None) -> None:
     nlp = blank(config)
     original = tok2vec(nlp)
-    assert ner_fast.fuse(nlp)
+    assert spacy_fast.fuse(nlp)
     docs = [nlp.make_doc(text) for text in VARIED]
     numpy.testing.assert_allclose(tok2vec(nlp).predict(docs), original.predict(docs), rtol=1e-4, atol=1e-5)
 
@@ -146,8 +153,8 @@ def test_other_architectures_are_left_alone() -> None:
     assert_untouched(blank({"@architectures": "spacy.Tok2Vec.v2", "embed": embed(["NORM", "SHAPE"]), "encode": mish}))
     untrained = spacy.blank("en")
     untrained.add_pipe("ner")
-    assert ner_fast.fuse(untrained) is False  # no weights yet
-    assert ner_fast.fuse(spacy.blank("en")) is False  # no ner at all
+    assert spacy_fast.fuse(untrained) is False  # no weights yet
+    assert spacy_fast.fuse(spacy.blank("en")) is False  # no ner at all
 
 
 def test_unexpected_shapes_are_left_alone() -> None:
@@ -158,5 +165,5 @@ def test_unexpected_shapes_are_left_alone() -> None:
 
 
 def test_a_fused_model_that_disagrees_with_the_original_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ner_fast, "EPSILON", 10.0)
+    monkeypatch.setattr(spacy_fast, "EPSILON", 10.0)
     assert_untouched(blank())

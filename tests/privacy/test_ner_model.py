@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from crossroads.privacy.config import PrivacyConfig
-from crossroads.privacy.engine import Engine
-from crossroads.privacy.ner_model import LABELS, Gazetteer, NameModel, tokenize, viterbi
+from crossroads.privacy.detect.analyzer import Analyzer
+from crossroads.privacy.detect.names.tagger import LABELS, Gazetteer, NameModel, tokenize, viterbi
 from tests.privacy.test_genres import genres
 
 NER = frozenset({"PERSON", "LOCATION", "ORGANIZATION"})
@@ -77,32 +77,32 @@ def test_entity_types_filter_and_cache(model: NameModel) -> None:
     assert model.detect("12 34 -- !!", NER) == [] and model.detect("", NER) == []
 
 
-def test_is_the_default_model_of_the_engine() -> None:
-    engine = Engine(PrivacyConfig(default={"*": "redact"}))
-    engine.load_ner()
-    assert isinstance(engine.ner, NameModel)
+def test_is_the_default_model_of_the_analyzer() -> None:
+    analyzer = Analyzer(PrivacyConfig(default={"*": "redact"}))
+    analyzer.load_ner()
+    assert isinstance(analyzer.ner, NameModel)
     text = "Write to ann.lee@example.org, Ann Lee."
-    assert [(s.entity_type, text[s.start : s.end]) for s in engine.scan(text, NER)] == [
+    assert [(s.entity_type, text[s.start : s.end]) for s in analyzer.scan(text, NER)] == [
         ("EMAIL_ADDRESS", "ann.lee@example.org"),
         ("PERSON", "Ann Lee"),
     ]
 
 
 @pytest.fixture(scope="module")
-def engine() -> Engine:
-    engine = Engine(PrivacyConfig(default={"*": "redact"}))
-    engine.load_ner()
-    return engine
+def analyzer() -> Analyzer:
+    analyzer = Analyzer(PrivacyConfig(default={"*": "redact"}))
+    analyzer.load_ner()
+    return analyzer
 
 
 @pytest.mark.parametrize("genre", ["template", "news", "social", "documents"])
-def test_names_per_genre_stay_above_the_floor(engine: Engine, genre: str) -> None:
+def test_names_per_genre_stay_above_the_floor(analyzer: Analyzer, genre: str) -> None:
     """People, places and organisations in the shipped samples, as the guard finds them (an address wins over a
     place inside it): recall and precision at least what was measured when the model was trained."""
     tp = fp = fn = 0
     for text, spans in genres()[genre]:
         gold = [g for g in spans if g[0] in NER]
-        found = [f for f in engine.scan(text, NER) if f.entity_type in NER]
+        found = [f for f in analyzer.scan(text, NER) if f.entity_type in NER]
         hits = [g for g in gold if any(f.entity_type == g[0] and f.start < g[2] and g[1] < f.end for f in found)]
         tp, fn = tp + len(hits), fn + len(gold) - len(hits)
         fp += sum(not any(f.entity_type == g[0] and f.start < g[2] and g[1] < f.end for g in gold) for f in found)

@@ -9,8 +9,8 @@ import random
 import phonenumbers
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
-from crossroads.privacy import phone as validators
-from crossroads.privacy.phone import _valid_number, phone_number
+from crossroads.privacy.detect import phone as validators
+from crossroads.privacy.detect.phone import _valid_number, phone_number
 
 SEPARATORS = ["", " ", "-", "."]
 

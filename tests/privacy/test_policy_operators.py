@@ -6,10 +6,10 @@ import pytest
 
 from crossroads.pipeline.call import PrivacyFacts
 from crossroads.privacy.config import PrivacyConfig
-from crossroads.privacy.operators import apply, hasher, mask, operators, redact
-from crossroads.privacy.policy import Verdict, policy_for
 from crossroads.privacy.spans import Span
-from crossroads.privacy.vault import Mapping, Vault
+from crossroads.privacy.transform.operators import apply, hasher, mask, operators, redact
+from crossroads.privacy.transform.policy import Verdict, policy_for
+from crossroads.privacy.transform.vault import Mapping, Vault
 
 TEXT = "mail ann@example.com, card 4111 1111 1111 1111, mail ann@example.com again, bob@example.org"
 SPANS = [

@@ -29,7 +29,7 @@ from crossroads.backends import build_backend
 from crossroads.config import parse_settings
 from crossroads.gateway import Gateway
 from crossroads.metering.tokens import encoding
-from crossroads.testing.fake_state import FakeState
+from crossroads.testing.fake_upstream import FakeState
 from crossroads.testing.server import free_port
 from tests.privacy.conftest import EchoBackend
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from crossroads.privacy.restore import StreamRestorer, json_string, plain, restore
-from crossroads.privacy.stream import ChunkRestorer
+from crossroads.privacy.transform.restore import StreamRestorer, json_string, plain, restore
+from crossroads.privacy.transform.stream import ChunkRestorer
 
 REVERSE = {"<PERSON_1>": "Zoë O'Brien", "<EMAIL_ADDRESS_12>": 'a"b\\c@example.com'}
 ANSWER = "Dear <PERSON_1>, we wrote to <EMAIL_ADDRESS_12>. <PERSON_2> and <b>bold</b> stay; a < b."
@@ -84,7 +84,7 @@ def test_leftover_when_the_stream_ends_without_a_finish_reason() -> None:
 
 
 def test_json_answers_get_values_json_escaped_whole_and_streamed() -> None:
-    from crossroads.privacy.body import json_answer, restore_answer
+    from crossroads.privacy.transform.body import json_answer, restore_answer
 
     reverse = {"<CUSTOMER_1>": 'Acme "West" \\ Co'}
     body = {"response_format": {"type": "json_object"}}

@@ -8,11 +8,11 @@ import itertools
 import json
 from typing import Any
 
-from crossroads.privacy.body import placeholders_in, restore_answer
-from crossroads.privacy.normalize import normalize
-from crossroads.privacy.restore import json_string, restore
+from crossroads.privacy.detect.normalize import normalize
+from crossroads.privacy.detect.views import windows
 from crossroads.privacy.spans import Span
-from crossroads.privacy.views import windows
+from crossroads.privacy.transform.body import placeholders_in, restore_answer
+from crossroads.privacy.transform.restore import json_string, restore
 from crossroads.privacy.walk import leaves, rebuild
 
 

@@ -16,9 +16,7 @@ from fastapi import FastAPI
 from crossroads.api import create_app
 from crossroads.config import parse_settings
 from crossroads.routing.router import Router
-from crossroads.testing.fake_faults import Fault
-from crossroads.testing.fake_state import FakeState
-from crossroads.testing.fake_upstream import FakeConfig, create_fake_upstream
+from crossroads.testing.fake_upstream import FakeConfig, FakeState, Fault, create_fake_upstream
 from crossroads.testing.server import free_port, serving
 
 HELLO = [{"role": "user", "content": "Hello there"}]

@@ -163,7 +163,7 @@ def test_models_list_reads_a_running_gateway(
 async def test_health_check_opens_then_lets_a_probe_through_when_healthy_again() -> None:
     from crossroads.routing import health
     from crossroads.routing.deployment import Deployment
-    from crossroads.testing.scripted import ScriptedBackend
+    from tests.support.scripted import ScriptedBackend
 
     backend = ScriptedBackend("gpu", not_ready="cannot reach the GPU box")
     d = Deployment(backend, "llama", BreakerConfig(cooldown=60))

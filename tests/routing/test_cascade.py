@@ -16,7 +16,7 @@ from crossroads.routing.config import ValidatorConfig
 from crossroads.routing.router import Router
 from crossroads.routing.streams import drain
 from crossroads.routing.validators import VALIDATORS
-from crossroads.testing.scripted import ScriptedBackend
+from tests.support.scripted import ScriptedBackend
 
 SCHEMA = {"type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}}
 

@@ -18,7 +18,7 @@ from crossroads.pipeline import Call
 from crossroads.pipeline.call import PrivacyFacts
 from crossroads.routing.rules import compile_rules
 from crossroads.routing.stage import RoutingStage
-from crossroads.testing.scripted import ScriptedBackend
+from tests.support.scripted import ScriptedBackend
 
 RULES = [
     {"name": "guarded", "when": {"privacy": ["keep_local"], "model": ["strong"]}, "use": "local"},

@@ -16,8 +16,8 @@ from crossroads.config import parse_settings
 from crossroads.pipeline import Call
 from crossroads.routing.router import Router
 from crossroads.routing.streams import drain
-from crossroads.testing.scripted import ScriptedBackend
 from tests.routing.conftest import Up, chat, chat_stream, gateway, settings
+from tests.support.scripted import ScriptedBackend
 
 
 class MemorySink:

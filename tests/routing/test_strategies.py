@@ -12,7 +12,7 @@ from crossroads.backends import Endpoint
 from crossroads.config import parse_settings
 from crossroads.pipeline import Call
 from crossroads.routing.router import Router
-from crossroads.testing.scripted import ScriptedBackend
+from tests.support.scripted import ScriptedBackend
 
 NAMES = ("x", "y", "z")
 

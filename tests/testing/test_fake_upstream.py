@@ -23,8 +23,7 @@ import pytest
 from openai.types import Completion, CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from crossroads.testing.fake_faults import Fault, FaultSpecError
-from crossroads.testing.fake_upstream import FakeConfig, create_fake_upstream
+from crossroads.testing.fake_upstream import FakeConfig, Fault, FaultSpecError, create_fake_upstream
 from crossroads.testing.server import serving
 
 MODEL = "gpt-4o-mini"

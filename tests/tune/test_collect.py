@@ -16,10 +16,10 @@ from crossroads.backends.base import Body, Endpoint
 from crossroads.cli import main
 from crossroads.config import Settings, parse_settings
 from crossroads.routing.config import ValidatorConfig
-from crossroads.testing.scripted import ScriptedBackend
 from crossroads.tune.collect import CollectRequest, collect
 from crossroads.tune.dataset import Example, dedupe, read_chat_jsonl, split_by_time
 from tests.metering.conftest import client_for, running
+from tests.support.scripted import ScriptedBackend
 
 EMAIL = "ann.lee@example.com"
 

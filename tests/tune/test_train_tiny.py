@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from crossroads.backends.base import Endpoint
-from crossroads.backends.embedded import EmbeddedBackend
+from crossroads.backends.embedded.backend import EmbeddedBackend
 from crossroads.config import EmbeddedBackend as EmbeddedConfig
 from crossroads.errors import ConfigError, ServiceUnavailable
-from crossroads.testing.tiny_gguf import write_tiny_gguf
 from crossroads.tune.train import TrainRequest, load_base, train
+from tests.support.tiny_gguf import write_tiny_gguf
 
 pytest.importorskip("peft")
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")  # q and k: the rows llama.cpp keeps permuted

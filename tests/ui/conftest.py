@@ -15,8 +15,7 @@ import pytest
 
 from crossroads.api import create_app
 from crossroads.config import Settings, parse_settings
-from crossroads.testing.fake_state import FakeConfig
-from crossroads.testing.fake_upstream import create_fake_upstream
+from crossroads.testing.fake_upstream import FakeConfig, create_fake_upstream
 from crossroads.testing.server import serving
 
 CHROMIUM = "/usr/bin/chromium"

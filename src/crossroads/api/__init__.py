@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 
 from crossroads import __version__
 from crossroads.api import admin, docs, embeddings, generation, health, messages, metrics, models, openapi
-from crossroads.api.responses import handle_crossroads_error, handle_http_error, handle_unexpected
+from crossroads.api.replies import handle_crossroads_error, handle_http_error, handle_unexpected
 from crossroads.config import Settings, default_settings
 from crossroads.errors import CrossroadsError
 from crossroads.gateway import Gateway

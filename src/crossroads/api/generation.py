@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from crossroads.api.deps import RawRoute, checked_body, client_address, gateway
-from crossroads.api.responses import json_response, sse_response
+from crossroads.api.replies import json_response, sse_response
 from crossroads.api.schemas import ChatCompletionRequest, CompletionRequest
 from crossroads.backends import Endpoint
 

@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from crossroads.api.deps import RawRoute, gateway
 from crossroads.api.master import may_read_ops
-from crossroads.api.responses import json_response
+from crossroads.api.replies import json_response
 
 router = APIRouter(route_class=RawRoute)
 

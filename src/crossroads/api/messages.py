@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from crossroads.api.deps import RawRoute, checked_body, client_address, gateway
-from crossroads.api.responses import SSE_HEADERS, EventStream, json_response
+from crossroads.api.replies import SSE_HEADERS, EventStream, json_response
 from crossroads.backends import Body, Endpoint
 from crossroads.errors import CrossroadsError, ModelNotFound
 from crossroads.formats import anthropic

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from crossroads.api.deps import RawRoute, client_address, gateway
-from crossroads.api.responses import json_response
+from crossroads.api.replies import json_response
 from crossroads.errors import ModelNotFound
 from crossroads.formats import anthropic_models
 

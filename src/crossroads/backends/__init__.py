@@ -12,8 +12,8 @@ __all__ = ["Backend", "Body", "Endpoint", "build_backend"]
 FACTORIES: dict[str, str] = {
     "openai_compat": "crossroads.backends.openai_compat:OpenAICompatBackend",
     "anthropic": "crossroads.backends.anthropic:AnthropicBackend",
-    "embedded": "crossroads.backends.embedded:EmbeddedBackend",
-    "sentence_transformers": "crossroads.backends.sentence_embed:SentenceTransformersBackend",
+    "embedded": "crossroads.backends.embedded.backend:EmbeddedBackend",
+    "sentence_transformers": "crossroads.backends.sentence_transformers:SentenceTransformersBackend",
 }
 
 

@@ -11,11 +11,11 @@ import click
 from crossroads.cli.common import CONTEXT, config_option, fail, settings_or_exit
 from crossroads.errors import ConfigError
 from crossroads.privacy.config import PrivacyConfig
-from crossroads.privacy.engine import Engine
-from crossroads.privacy.operators import apply, hmac_key, operators
-from crossroads.privacy.policy import CallPolicy, policy_for
+from crossroads.privacy.detect.analyzer import Analyzer
 from crossroads.privacy.spans import Span
-from crossroads.privacy.vault import Mapping
+from crossroads.privacy.transform.operators import apply, hmac_key, operators
+from crossroads.privacy.transform.policy import CallPolicy, policy_for
+from crossroads.privacy.transform.vault import Mapping
 
 # without a privacy section: look for everything, and --redact redacts everything
 SCAN_ALL = PrivacyConfig(default={"*": "redact"})
@@ -51,15 +51,15 @@ GATE_FROM = 1_000_000  # characters: below this, compiling the Hyperscan gate co
 
 
 def _detect(config: PrivacyConfig, policy: CallPolicy, text: str) -> list[Span]:
-    engine = Engine(config, gate=len(text) >= GATE_FROM)
+    analyzer = Analyzer(config, gate=len(text) >= GATE_FROM)
     ner_types = policy.ner_types()
     if ner_types:
         try:
-            engine.load_ner()
+            analyzer.load_ner()
         except OSError as exc:
             fail(f"cannot load the name model '{config.ner.model}' ({exc}) — set privacy.ner.model to crossroads-names "
                  "(shipped) or to an installed spaCy pipeline")  # fmt: skip
-    return engine.scan(text, ner_types)
+    return analyzer.scan(text, ner_types)
 
 
 def _redacted(config: PrivacyConfig, policy: CallPolicy, text: str, spans: Sequence[Span]) -> str:

@@ -28,7 +28,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from crossroads.config_base import Strict
-from crossroads.privacy.validators import VALIDATORS
+from crossroads.privacy.detect.validators import VALIDATORS
 
 Action = Literal["allow", "redact", "mask", "hash", "pseudonymize", "keep_local", "block"]
 ANY = "*"
@@ -129,7 +129,7 @@ class PrivacyConfig(Strict):
 
 def known_types(config: PrivacyConfig) -> frozenset[str]:
     """The built-in detectors' types, the name model's, UNSCANNABLE, and the config's own detectors and lists."""
-    from crossroads.privacy.patterns import BUILTIN
+    from crossroads.privacy.detect.patterns import BUILTIN
 
     custom = {d.entity_type for d in config.detectors} | set(config.deny_lists)
     return frozenset({p.entity_type for p in BUILTIN} | NER_TYPES | EXTRA_TYPES | custom)

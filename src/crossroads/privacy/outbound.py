@@ -20,9 +20,9 @@ from typing import Any
 from crossroads.backends.base import Body
 from crossroads.errors import PermissionDenied, PrivacyRefused
 from crossroads.pipeline.call import Target
-from crossroads.privacy.operators import Operator, apply
-from crossroads.privacy.policy import UNSCANNABLE, CallPolicy, Verdict
 from crossroads.privacy.spans import Span
+from crossroads.privacy.transform.operators import Operator, apply
+from crossroads.privacy.transform.policy import UNSCANNABLE, CallPolicy, Verdict
 from crossroads.privacy.walk import Leaf, rebuild
 
 ReadTexts = Callable[[list[str], list[bool]], Awaitable[list[list[Span]]]]  # texts, prose flags -> findings

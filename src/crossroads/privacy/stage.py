@@ -33,18 +33,18 @@ from crossroads.errors import (
 from crossroads.pipeline import Call, Next, NextStream, PassThrough
 from crossroads.pipeline.call import Target
 from crossroads.privacy import walk
-from crossroads.privacy.body import json_answer, placeholders_in, restore_answer
 from crossroads.privacy.config import PrivacyConfig
-from crossroads.privacy.engine import Engine, combine
-from crossroads.privacy.operators import hmac_key, operators
+from crossroads.privacy.detect.analyzer import Analyzer, combine
+from crossroads.privacy.detect.views import read_views, windows
 from crossroads.privacy.outbound import READABLE, Guarded
-from crossroads.privacy.policy import CallPolicy, Verdict, policy_for
-from crossroads.privacy.restore import json_string, plain, restore
 from crossroads.privacy.spans import Span, resolve
-from crossroads.privacy.stream import restored
 from crossroads.privacy.tokenizers import tokenizer_for
-from crossroads.privacy.vault import Mapping, Vault
-from crossroads.privacy.views import read_views, windows
+from crossroads.privacy.transform.body import json_answer, placeholders_in, restore_answer
+from crossroads.privacy.transform.operators import hmac_key, operators
+from crossroads.privacy.transform.policy import CallPolicy, Verdict, policy_for
+from crossroads.privacy.transform.restore import json_string, plain, restore
+from crossroads.privacy.transform.stream import restored
+from crossroads.privacy.transform.vault import Mapping, Vault
 
 log = logging.getLogger("crossroads.privacy")
 HEADER = "x-crossroads-privacy"
@@ -73,9 +73,9 @@ class ScanFailed(Exception):
 
 
 class PrivacyGuard(PassThrough):
-    def __init__(self, config: PrivacyConfig, engine: Engine | None = None) -> None:
+    def __init__(self, config: PrivacyConfig, analyzer: Analyzer | None = None) -> None:
         self.config = config
-        self.engine = engine or Engine(config)
+        self.analyzer = analyzer or Analyzer(config)
         self.vault = Vault(config.vault_ttl_s)
         self.hash_key = hmac_key(config)
         self.needs_ner = any(
@@ -92,7 +92,7 @@ class PrivacyGuard(PassThrough):
     async def start(self) -> None:
         if self.needs_ner:
             self.pool = ThreadPoolExecutor(self.config.ner.threads, thread_name_prefix="privacy-ner")
-            await asyncio.get_running_loop().run_in_executor(self.pool, self.engine.load_ner)
+            await asyncio.get_running_loop().run_in_executor(self.pool, self.analyzer.load_ner)
 
     async def aclose(self) -> None:
         if self.pool is not None:
@@ -235,21 +235,21 @@ class PrivacyGuard(PassThrough):
         strings; one scan costs about what one short string does). A finding that crosses a join belongs to no
         text: the texts it touches are scanned again on their own, so the join never hides or makes a finding."""
         if len(texts) < 2:
-            return [self.engine.scan_fast(t) for t in texts]
+            return [self.analyzer.scan_fast(t) for t in texts]
         starts, position = [], 0
         for text in texts:
             starts.append(position)
             position += len(text) + len(JOIN)
         found: list[list[Span]] = [[] for _ in texts]
         alone: set[int] = set()
-        for span in self.engine.scan_fast(JOIN.join(texts)):
+        for span in self.analyzer.scan_fast(JOIN.join(texts)):
             i = bisect_right(starts, span.start) - 1
             if span.end - starts[i] > len(texts[i]):
                 alone.update(range(i, bisect_right(starts, span.end - 1)))
                 continue
             found[i].append(span._replace(start=span.start - starts[i], end=span.end - starts[i]))
         for i in alone:
-            found[i] = self.engine.scan_fast(texts[i])
+            found[i] = self.analyzer.scan_fast(texts[i])
         return found
 
     async def _ner(self, texts: list[str], ner_types: frozenset[str]) -> list[list[Any]]:
@@ -282,7 +282,7 @@ class PrivacyGuard(PassThrough):
         for offset, window in windows(text, self.config.ner.window_chars):
             if time.monotonic() > deadline:
                 raise TimeoutError
-            spans = self.engine.scan_ner(window, ner_types)
+            spans = self.analyzer.scan_ner(window, ner_types)
             found += [s._replace(start=s.start + offset, end=s.end + offset) for s in spans]
         return resolve(found) if len(found) > 1 else found
 

@@ -65,7 +65,7 @@ class TrainResult:
 
 
 def base_path(base: Path | None) -> Path:
-    from crossroads.backends.embedded_engine import model_path
+    from crossroads.backends.embedded.engine import model_path
 
     try:
         return model_path(None if base is None else str(base))

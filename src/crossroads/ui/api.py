@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from crossroads.api.body import parse_json, read_body
 from crossroads.api.deps import RawRoute, gateway
-from crossroads.api.responses import json_response
+from crossroads.api.replies import json_response
 from crossroads.errors import InvalidRequest
 from crossroads.ui import forms, ops_view
 from crossroads.ui.access import check_csrf, require, viewer

@@ -11,7 +11,7 @@ from typing import Any
 from crossroads.backends.base import Body, Endpoint, Location
 from crossroads.config import Settings, parse_settings
 from crossroads.errors import CrossroadsError
-from crossroads.testing.doubles import NoLifecycle
+from tests.support.doubles import NoLifecycle
 
 
 @dataclass

@@ -26,8 +26,7 @@ from crossroads.config import load_settings
 from crossroads.errors import ServiceUnavailable
 from crossroads.gateway import Gateway
 from crossroads.lab.eval.result import RunResult
-from crossroads.testing.fake_faults import Fault
-from crossroads.testing.fake_upstream import FakeConfig, create_fake_upstream
+from crossroads.testing.fake_upstream import FakeConfig, Fault, create_fake_upstream
 from crossroads.testing.server import serving
 from tests.lab.eval.doubles import RuleBackend, case_number, fair_judge
 

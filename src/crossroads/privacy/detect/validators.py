@@ -17,8 +17,8 @@ import ipaddress
 import json
 import re
 
-from crossroads.privacy.memo import Validator, forget, remembered
-from crossroads.privacy.phone import phone_number
+from crossroads.privacy.detect.memo import Validator, forget, remembered
+from crossroads.privacy.detect.phone import phone_number
 
 __all__ = ["VALIDATORS", "Validator", "forget", "phone_number", "remembered"]
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from crossroads.privacy.memo import digest
-from crossroads.privacy.ner import clean
+from crossroads.privacy.detect.memo import digest
+from crossroads.privacy.detect.names.spacy_ner import clean
 from crossroads.privacy.spans import Span
 
 LABELS = ("O", "B-PERSON", "I-PERSON", "B-LOCATION", "I-LOCATION", "B-ORGANIZATION", "I-ORGANIZATION")

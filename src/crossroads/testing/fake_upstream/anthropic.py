@@ -22,12 +22,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from crossroads.testing import fake_content as content
-from crossroads.testing.fake_endpoints import Call
-from crossroads.testing.fake_faults import Fault
-from crossroads.testing.fake_state import FakeError, FakeState, json_response, request_id_header
-from crossroads.testing.fake_stream import SSEResponse
-from crossroads.testing.fake_wire import Event
+from crossroads.testing.fake_upstream import content
+from crossroads.testing.fake_upstream.endpoints import Call
+from crossroads.testing.fake_upstream.faults import Fault
+from crossroads.testing.fake_upstream.state import FakeError, FakeState, json_response, request_id_header
+from crossroads.testing.fake_upstream.stream import SSEResponse
+from crossroads.testing.fake_upstream.wire import Event
 
 ERROR_TYPES = {
     400: "invalid_request_error",

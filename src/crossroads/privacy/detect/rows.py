@@ -3,7 +3,7 @@
 Every detector has ``name`` and ``detect(text) -> list[Span]``; a ``Scanner`` runs a list of them and
 resolves overlaps. These run in microseconds on a prompt, so they run on the event loop. With the ``hyperscan``
 package installed, one scan of the text first rules out the rows that cannot match it, and tells the rows on a
-``located`` anchor (numbers, IPv6) where their matches can end, so they run only there (``crossroads.privacy.gate``);
+``located`` anchor (numbers, IPv6) where their matches can end, so they run only there (``gate``);
 without it, rows on an anchor run in windows around the anchor's matches.
 """
 
@@ -17,10 +17,10 @@ from itertools import compress
 from operator import itemgetter
 from typing import Protocol
 
-from crossroads.privacy.gate import UNICODE_ONLY_SPACE, Gate, class_letters
-from crossroads.privacy.patterns import ANCHORS, Pattern
+from crossroads.privacy.detect.gate import UNICODE_ONLY_SPACE, Gate, class_letters
+from crossroads.privacy.detect.patterns import ANCHORS, Pattern
+from crossroads.privacy.detect.validators import VALIDATORS, Validator
 from crossroads.privacy.spans import Span, resolve
-from crossroads.privacy.validators import VALIDATORS, Validator
 
 CONTEXT_WINDOW = 60  # characters before a match searched for a context word
 MAX_LEFT = 64  # characters a finding may extend left of its match (an email's local part)

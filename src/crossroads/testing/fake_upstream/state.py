@@ -13,7 +13,7 @@ import orjson
 from starlette.responses import Response
 from starlette.types import Scope
 
-from crossroads.testing.fake_faults import Fault, FaultSpecError, error_body
+from crossroads.testing.fake_upstream.faults import Fault, FaultSpecError, error_body
 
 DEFAULT_MODELS = ("gpt-4o-mini", "gpt-4o", "text-embedding-3-small")
 

@@ -5,7 +5,7 @@
 Routes
     POST /v1/chat/completions, /v1/completions, /v1/embeddings       (streaming where OpenAI streams)
     POST /openai/deployments/{deployment}/<same>?api-version=…       Azure OpenAI: deployment = model
-    POST /v1/messages, /v1/messages/count_tokens                     Anthropic's Messages API (``fake_anthropic``)
+    POST /v1/messages, /v1/messages/count_tokens                     Anthropic's Messages API (``anthropic``)
     GET  /v1/models, /v1/models/{id}
     GET|DELETE /_fake/requests       what was received (method, path, query, headers, json), newest last
     GET|POST|DELETE /_fake/faults    the scripted fault queue (POST a fault object or a list of them)
@@ -13,7 +13,7 @@ Routes
 A request's fault comes from, first match wins: the ``x-fake-fault`` header (a JSON object), the body
 field ``fake_fault``, the scripted queue (one consumed per generation request), ``FakeConfig.default``.
 Faults apply to the three generation endpoints only, so health checks and ``/v1/models`` never consume
-the queue. See ``fake_faults.Fault`` for the fields and ``fake_content`` for how tokens are counted.
+the queue. See ``faults.Fault`` for the fields and ``content`` for how tokens are counted.
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from crossroads.testing.fake_anthropic import anthropic_routes
-from crossroads.testing.fake_endpoints import ENDPOINTS, Call, Endpoint, validate
-from crossroads.testing.fake_faults import Fault, FaultSpecError, error_body, fault_error, parse_fault_list
-from crossroads.testing.fake_state import FakeConfig, FakeError, FakeState, invalid_request, json_response
-from crossroads.testing.fake_wire import MODEL_CREATED
+from crossroads.testing.fake_upstream.anthropic import anthropic_routes
+from crossroads.testing.fake_upstream.endpoints import ENDPOINTS, Call, Endpoint, validate
+from crossroads.testing.fake_upstream.faults import Fault, FaultSpecError, error_body, fault_error, parse_fault_list
+from crossroads.testing.fake_upstream.state import FakeConfig, FakeError, FakeState, invalid_request, json_response
+from crossroads.testing.fake_upstream.wire import MODEL_CREATED
 
 BAD_JSON = (
     "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP "

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from crossroads.backends.base import Body
-from crossroads.privacy.restore import PLACEHOLDER
+from crossroads.privacy.transform.restore import PLACEHOLDER
 
 
 def placeholders_in(body: Body) -> frozenset[str]:

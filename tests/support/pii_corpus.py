@@ -17,9 +17,9 @@ import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from crossroads.privacy import corpus_data as data
-from crossroads.privacy.corpus_data import TEMPLATES
-from crossroads.privacy.validators import iban, luhn, phone_number
+from crossroads.privacy.detect.validators import iban, luhn, phone_number
+from tests.support import pii_corpus_data as data
+from tests.support.pii_corpus_data import TEMPLATES
 
 Gen = Callable[[random.Random], str]
 

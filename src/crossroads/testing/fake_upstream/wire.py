@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from crossroads.testing.fake_content import Answer
+from crossroads.testing.fake_upstream.content import Answer
 
 FINGERPRINT = "fp_fake0c0ffee"
 DONE = b"data: [DONE]\n\n"

@@ -25,10 +25,10 @@ from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
 
-from crossroads.privacy.patterns import Anchor, Pattern
+from crossroads.privacy.detect.patterns import Anchor, Pattern
 
 if TYPE_CHECKING:
-    from crossroads.privacy.detect import _Compiled
+    from crossroads.privacy.detect.rows import _Compiled
 
 # ASCII characters Unicode ``\s`` matches but ASCII ``\s`` does not: a text without them (and without
 # non-ASCII characters) matches alike under re.ASCII, which is faster (no Unicode tables for \d, \w, \s)

@@ -4,8 +4,8 @@
 ``max_queue`` wait, more get 503). Generation runs in worker threads so the event loop stays free;
 a stream's worker hands chunks to the loop through an ``asyncio.Queue`` and stops at the next token
 once the consumer goes away (a cancel event checked per token), then the slot is released.
-Files: ``embedded_engine`` (loading, slots), ``embedded_request`` (validation), ``embedded_tools``
-(messages, forced tool calls), ``embedded_run`` (generation and OpenAI shapes).
+Files: ``engine`` (loading, slots), ``request`` (validation), ``tools``
+(messages, forced tool calls), ``run`` (generation and OpenAI shapes).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from crossroads.backends.base import Body, Endpoint, Location
-from crossroads.backends.embedded_engine import Slot, load_slots
-from crossroads.backends.embedded_request import Plan, build_plan
-from crossroads.backends.embedded_run import Run
+from crossroads.backends.embedded.engine import Slot, load_slots
+from crossroads.backends.embedded.request import Plan, build_plan
+from crossroads.backends.embedded.run import Run
 from crossroads.errors import CrossroadsError, ServiceUnavailable
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crossroads.backends.base import Body, Endpoint
-from crossroads.backends.embedded_tools import ToolPlan, json_grammar, messages_for_llama, tool_plan
+from crossroads.backends.embedded.tools import ToolPlan, json_grammar, messages_for_llama, tool_plan
 from crossroads.errors import InvalidRequest, Unsupported
 
 MAX_N = 128

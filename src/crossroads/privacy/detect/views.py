@@ -17,7 +17,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from crossroads.privacy.normalize import Normalized, normalize
+from crossroads.privacy.detect.normalize import Normalized, normalize
 from crossroads.privacy.spans import Span, resolve
 
 EDGE = 64  # characters either side of a meeting point read together

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from crossroads.testing.fake_faults import Fault
+from crossroads.testing.fake_upstream.faults import Fault
 
 _TOKEN = re.compile(r"\s*\S+")
 ANSWER_PREFIX = "This is a fake answer to: "

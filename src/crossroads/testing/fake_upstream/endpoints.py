@@ -15,12 +15,12 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from crossroads.testing import fake_content as content
-from crossroads.testing.fake_content import Answer
-from crossroads.testing.fake_faults import Fault
-from crossroads.testing.fake_state import FakeConfig, invalid_request, json_response, request_id_header
-from crossroads.testing.fake_stream import DropResponse, SSEResponse
-from crossroads.testing.fake_wire import (
+from crossroads.testing.fake_upstream import content
+from crossroads.testing.fake_upstream.content import Answer
+from crossroads.testing.fake_upstream.faults import Fault
+from crossroads.testing.fake_upstream.state import FakeConfig, invalid_request, json_response, request_id_header
+from crossroads.testing.fake_upstream.stream import DropResponse, SSEResponse
+from crossroads.testing.fake_upstream.wire import (
     DONE,
     ChunkMaker,
     Event,

@@ -47,7 +47,7 @@ class Anchor:
     ``str.find``, several times faster than the regex engine on an alternation of words), shared by the rows
     that name it; rows run only in ``[start - left, end + right]`` around them. ``lower``: on lower-case text.
     ``located``: with the Hyperscan gate, a row on this anchor whose matches have a bounded length runs instead
-    only around the ends of its own matches the gate reports (``crossroads.privacy.gate``)."""
+    only around the ends of its own matches the gate reports (``crossroads.privacy.detect.gate``)."""
 
     left: int
     right: int

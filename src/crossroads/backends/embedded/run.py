@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from crossroads.backends.base import Body, Endpoint
-from crossroads.backends.embedded_engine import Slot
-from crossroads.backends.embedded_request import Plan
-from crossroads.backends.embedded_tools import tool_calls
+from crossroads.backends.embedded.engine import Slot
+from crossroads.backends.embedded.request import Plan
+from crossroads.backends.embedded.tools import tool_calls
 from crossroads.errors import BadGateway, CrossroadsError, InvalidRequest
 
 _OVERFLOW = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")

@@ -1,6 +1,6 @@
-"""The detection engine: built-in table + user detectors + deny-lists (fast), and the NER model (slow).
+"""The analyzer: built-in table + user detectors + deny-lists (fast), and the NER model (slow).
 
-``Engine(config).scan(text, ner_types)`` is synchronous and used by the gateway stage (the NER part on
+``Analyzer(config).scan(text, ner_types)`` is synchronous and used by the gateway stage (the NER part on
 worker threads) and by ``crossroads scan``.
 """
 
@@ -10,15 +10,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from crossroads.privacy.config import CustomDetector, PrivacyConfig
-from crossroads.privacy.detect import DenyListDetector, Detector, RegexDetector, Scanner, compile_pattern
-from crossroads.privacy.ner import NerDetector
-from crossroads.privacy.patterns import BUILTIN, Pattern
+from crossroads.privacy.detect.names.spacy_ner import NerDetector
+from crossroads.privacy.detect.patterns import BUILTIN, Pattern
+from crossroads.privacy.detect.rows import DenyListDetector, Detector, RegexDetector, Scanner, compile_pattern
 from crossroads.privacy.spans import Span, resolve
 
 if TYPE_CHECKING:
-    from crossroads.privacy.ner_model import NameModel
+    from crossroads.privacy.detect.names.tagger import NameModel
 
-NAME_MODEL = "crossroads-names"  # ``privacy.ner.model`` naming the shipped name model (``ner_model``)
+NAME_MODEL = "crossroads-names"  # ``privacy.ner.model`` naming the shipped name model (``names.tagger``)
 
 
 def _custom(detector: CustomDetector) -> Pattern:
@@ -32,7 +32,7 @@ def fast_detectors(config: PrivacyConfig, gate: bool = True) -> list[Detector]:
     return [RegexDetector([*(compile_pattern(p) for p in BUILTIN), *custom], gate=gate), *deny]
 
 
-class Engine:
+class Analyzer:
     def __init__(self, config: PrivacyConfig, gate: bool = True) -> None:
         """``gate=False``: no Hyperscan pre-scan (it takes seconds to compile; worth it for a server, not for one
         short text)."""
@@ -45,7 +45,9 @@ class Engine:
         if self.ner is None:
             ner = self.config.ner
             if ner.model == NAME_MODEL:
-                from crossroads.privacy.ner_model import NameModel  # numpy and the weights: when the guard is built
+                from crossroads.privacy.detect.names.tagger import (
+                    NameModel,  # numpy and the weights: when the guard is built
+                )
 
                 self.ner = NameModel(cache_size=ner.cache_size)
             else:

@@ -15,8 +15,8 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
-from crossroads.privacy import ner_fast
-from crossroads.privacy.memo import digest
+from crossroads.privacy.detect.memo import digest
+from crossroads.privacy.detect.names import spacy_fast
 from crossroads.privacy.spans import Span
 
 SCORE = 0.85  # Presidio's score for spaCy entities
@@ -130,7 +130,7 @@ class NerDetector:
         import spacy  # heavy: imported when the guard is built, never at import
 
         self.nlp: Any = spacy.load(model, exclude=NOT_NER)
-        ner_fast.fuse(self.nlp)  # same entities, ~45% less model time; an unknown model is left as it is
+        spacy_fast.fuse(self.nlp)  # same entities, ~45% less model time; an unknown model is left as it is
         # the language's stop words ("nobody", "everything", "however") never make a sentence a candidate
         self.common = OPENERS | PROMPT_WORDS | NOT_NAMES | frozenset(self.nlp.Defaults.stop_words)
         self.first_word = first_word

@@ -12,7 +12,7 @@ import functools
 import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from crossroads.privacy.memo import remembered
+from crossroads.privacy.detect.memo import remembered
 
 if TYPE_CHECKING:
     from phonenumbers import PhoneNumber

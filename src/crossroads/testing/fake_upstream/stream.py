@@ -18,8 +18,8 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from crossroads.testing.fake_faults import Fault
-from crossroads.testing.fake_wire import Event
+from crossroads.testing.fake_upstream.faults import Fault
+from crossroads.testing.fake_upstream.wire import Event
 
 MALFORMED = b'data: {"id": "chatcmpl-malformed", "choices": [{"delta": {"content": "unterminated\n\n'
 

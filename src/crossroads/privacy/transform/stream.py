@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from crossroads.backends.base import Body
-from crossroads.privacy.restore import StreamRestorer, json_string, plain
+from crossroads.privacy.transform.restore import StreamRestorer, json_string, plain
 
 Key = tuple[int, str, int]  # (choice index, field, tool call index)
 LEGACY_CALL = -1  # the "tool call index" of a legacy ``function_call``

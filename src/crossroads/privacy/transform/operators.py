@@ -17,7 +17,7 @@ from collections.abc import Callable, Container, Sequence
 from crossroads.errors import ConfigError
 from crossroads.privacy.config import Action, PrivacyConfig
 from crossroads.privacy.spans import Span
-from crossroads.privacy.vault import Mapping
+from crossroads.privacy.transform.vault import Mapping
 
 Operator = Callable[[str, str], str]
 KEEP_LAST = 4
