@@ -15,7 +15,7 @@ import yaml
 from crossroads.catalog.catalog import Catalog, GpuCatalog, split_key
 from crossroads.catalog.model import CatalogError, GpuInstance, ModelPrice
 
-MODEL_FILES = ("openai.yaml", "azure.yaml")
+MODEL_FILES = ("openai.yaml", "azure.yaml", "anthropic.yaml")
 GPU_FILE = "gpus.yaml"
 MONEY_FIELDS = ("input", "output", "cached_input", "batch_discount")
 
@@ -39,7 +39,7 @@ def read_file(path: str | Path) -> dict[str, Any]:
 def load_catalog(
     overrides: Mapping[str, Mapping[str, Any]] | None = None, extra_files: tuple[str | Path, ...] = ()
 ) -> Catalog:
-    """The bundled OpenAI and Azure prices, then ``extra_files`` (same format), then ``overrides``
+    """The bundled OpenAI, Azure and Anthropic prices, then ``extra_files`` (same format), then ``overrides``
     (``{"gpt-4o": {"input": "2.00"}, "my-llama": {"input": "0.1", "output": "0.2"}}``)."""
     docs = [read_data(name) for name in MODEL_FILES] + [read_file(p) for p in extra_files]
     prices: list[ModelPrice] = []
