@@ -20,11 +20,11 @@ def verify_cmd(config_path: str | None, database: str | None) -> None:
 
     Exit status 0 when the chain is intact, 1 when it is not. Keep the printed head hash somewhere
     else (a ticket, a log): it proves later that no entry was removed from the end."""
-    from crossroads.metering.audit_verify import verify
+    from crossroads.metering.audit_verify import verify_and_record
     from crossroads.store import describe
 
     engine = open_engine(config_path, database)
-    verdict = verify(engine)
+    verdict = verify_and_record(engine, "crossroads audit verify")
     where = describe(engine)
     if verdict.ok:
         click.echo(f"{where}: audit chain intact — {verdict.entries} entries, {verdict.ledger_rows} ledger rows")

@@ -55,6 +55,11 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -
 @click.option("--tpm", type=click.IntRange(min=1), help="Tokens per minute (prompt + completion).")
 @click.option("--models", help="Comma-separated public model names the key may use (default: all).")
 @click.option("--expires-in", callback=_duration, help="The key stops working after this long, e.g. 90d or 12h.")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "viewer"]),
+    help="May also sign in to the dashboard at /ui (viewer: read-only).",
+)
 @database_option
 def create(
     name: str,
@@ -64,6 +69,7 @@ def create(
     tpm: int | None,
     models: str | None,
     expires_in: timedelta | None,
+    role: str | None,
     config_path: str | None,
     database: str | None,
 ) -> None:
@@ -74,7 +80,7 @@ def create(
     engine = open_engine(config_path, database)
     expires_at: datetime | None = utcnow() + expires_in if expires_in is not None else None
     limits: dict[str, Any] = {"budget": budget, "period": period, "rpm": rpm, "tpm": tpm, "models": allowed}
-    key, plaintext = create_key(engine, name, **limits, expires_at=expires_at)
+    key, plaintext = create_key(engine, name, **limits, expires_at=expires_at, role=role)
     click.echo(f"Created key {key.id} ({key.name}): {_limits(key.public())}\n")
     click.echo(f"    {plaintext}\n")
     click.echo("Keep it now: it is not shown again (crossroads stores only its hash).")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 
 from crossroads.metering.audit import GENESIS, digest, link_hash
 from crossroads.store.models import AuditEntry, AuditHead, LedgerRow
@@ -111,3 +111,28 @@ def _unchained(conn: Any) -> tuple[int, list[str]]:
     query = select(LedgerRow.id).where(~linked.exists()).order_by(LedgerRow.at).limit(5)
     total = conn.execute(select(func.count()).select_from(LedgerRow)).scalar_one()
     return total, list(conn.execute(query).scalars())
+
+
+def verify_and_record(engine: Engine, by: str) -> Verdict:
+    """``verify``, and keep the verdict in ``audit_checks`` (the dashboard's Audit page shows the last ones)."""
+    from crossroads.metering.keys import utcnow
+    from crossroads.store.models import AuditCheck
+
+    verdict = verify(engine)
+    values = {
+        "at": utcnow(),
+        "ok": verdict.ok,
+        "entries": verdict.entries,
+        "ledger_rows": verdict.ledger_rows,
+        "head": verdict.head_hash,
+        "problems": verdict.problems,
+        "by": by[:64],
+    }
+    with engine.begin() as conn:
+        conn.execute(insert(AuditCheck), values)
+    return verdict
+
+
+def verdict_json(verdict: Verdict) -> dict[str, Any]:
+    body = {"ok": verdict.ok, "entries": verdict.entries, "ledger_rows": verdict.ledger_rows}
+    return {**body, "head": verdict.head_hash, "problems": verdict.problems}

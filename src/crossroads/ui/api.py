@@ -23,7 +23,8 @@ from crossroads.api.body import parse_json, read_body
 from crossroads.api.deps import RawRoute, gateway
 from crossroads.api.replies import json_response
 from crossroads.errors import InvalidRequest
-from crossroads.ui import forms, ops_view
+from crossroads.metering.audit_verify import verdict_json, verify_and_record
+from crossroads.ui import forms
 from crossroads.ui.access import check_csrf, require, viewer
 from crossroads.ui.views import compute, live_state
 
@@ -56,7 +57,8 @@ async def verify_audit_now(request: Request) -> Response:
     view = viewer(request, bearer=True)
     await check_csrf(request, view)
     require(view, "admin", "Verifying the audit chain")
-    return json_response(await asyncio.to_thread(ops_view.verify_now, view.stage.store, view.session.name))
+    verdict = await asyncio.to_thread(verify_and_record, view.stage.store, view.session.name)
+    return json_response(verdict_json(verdict))
 
 
 @router.patch("/admin/api/keys/{key}", tags=TAGS)

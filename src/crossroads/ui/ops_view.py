@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, func, insert, select
+from sqlalchemy import Connection, case, func, select
 
-from crossroads.metering.keys import utcnow
 from crossroads.store.models import AuditCheck, AuditHead, ShadowResult
 from crossroads.ui.queries import money, routing
 from crossroads.ui.ranges import Range
@@ -72,22 +71,3 @@ def audit_page(conn: Connection) -> dict[str, Any]:
             for c in last
         ],
     }
-
-
-def verify_now(engine: Engine, by: str) -> dict[str, Any]:
-    """Walk the whole chain now, and keep the verdict (the page shows the last ones)."""
-    from crossroads.metering.audit_verify import verify
-
-    verdict = verify(engine)
-    values = {
-        "at": utcnow(),
-        "ok": verdict.ok,
-        "entries": verdict.entries,
-        "ledger_rows": verdict.ledger_rows,
-        "head": verdict.head_hash,
-        "problems": verdict.problems,
-        "by": by[:64],
-    }
-    with engine.begin() as conn:
-        conn.execute(insert(AuditCheck), values)
-    return {**values, "at": f"{values['at']:%Y-%m-%dT%H:%M:%S}Z"}

@@ -19,7 +19,8 @@ from starlette.staticfiles import StaticFiles
 
 from crossroads.api.deps import RawRoute, client_address, gateway
 from crossroads.errors import AuthenticationFailed, CrossroadsError, NotFound
-from crossroads.ui import access, forms, lab_view, ops_view
+from crossroads.metering.audit_verify import verify_and_record
+from crossroads.ui import access, forms, lab_view
 from crossroads.ui.access import MASTER, Viewer, check_csrf, is_master, metering, require, signer, viewer
 from crossroads.ui.ranges import NAMES
 from crossroads.ui.render import page
@@ -228,7 +229,7 @@ async def revoke(request: Request, key: str) -> Response:
 @as_page
 async def verify(request: Request) -> Response:
     view, _ = await _changing(request, "Verifying the audit chain")
-    await asyncio.to_thread(ops_view.verify_now, view.stage.store, view.session.name)
+    await asyncio.to_thread(verify_and_record, view.stage.store, view.session.name)
     return RedirectResponse("/ui/audit", status_code=303)
 
 
