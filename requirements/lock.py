@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BUILD = ["setuptools", "wheel"]  # `pip install --no-build-isolation -e .` builds the project with these
 SETS = {  # what each lock holds, and which make target installs it
-    "test": ([".[embedded,embeddings,privacy,scale,lab,test]", *BUILD], "test"),
+    "test": ([".[embedded,embeddings,privacy,privacy-bench,scale,lab,test]", *BUILD], "test"),
     "run": ([".[embedded,embeddings,privacy,scale,lab]", *BUILD], "run"),
     "tools": (["-r", "requirements/tools.in"], "sbom / make audit"),
 }
