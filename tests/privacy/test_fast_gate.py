@@ -16,11 +16,12 @@ from collections.abc import Iterator
 import pytest
 
 from crossroads.privacy.config import CustomDetector, PrivacyConfig
-from crossroads.privacy.detect import gate
+from crossroads.privacy.detect import regex_bytes
 from crossroads.privacy.detect import rows as detect
 from crossroads.privacy.detect.analyzer import Analyzer, fast_detectors
-from crossroads.privacy.detect.gate import Gate, class_letters, gate_bytes
+from crossroads.privacy.detect.gate import Gate
 from crossroads.privacy.detect.patterns import ANCHORS, BUILTIN, Pattern
+from crossroads.privacy.detect.regex_bytes import class_letters, gate_bytes
 from crossroads.privacy.detect.rows import RegexDetector, compile_pattern
 from tests.support.pii_corpus import generate, prompts
 
@@ -184,7 +185,7 @@ def test_widened_regexes_match_wherever_python_does() -> None:
         except re.error:
             continue
         rows = [compile_pattern(Pattern("X", "x", regex))]
-        gate = Gate.build(rows, {})
+        gate = Gate.build([row.pattern for row in rows], {})
         if gate is None or not gate.any.ids or not gate.ascii.ids:
             continue  # not gated (e.g. it matches the empty string): the row always runs
         for _ in range(25):
@@ -213,13 +214,13 @@ def test_gate_bytes_keep_offsets() -> None:
 
 
 def test_caseless_matches_beyond_ascii_only_for_the_folded_letters() -> None:
-    """Ignoring case, an ASCII character matches a character beyond ASCII only if it is one of gate._FOLDS."""
+    """Ignoring case, an ASCII character matches a character beyond ASCII only if it is one of regex_bytes._FOLDS."""
     beyond = "".join(chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c < 0xE000)
     matched = set()
     for code in range(128):
         if re.search("(?i)" + re.escape(chr(code)), beyond):
             matched.add(code)
-    assert matched <= set(gate._FOLDS)
+    assert matched <= set(regex_bytes._FOLDS)
 
 
 @pytest.mark.parametrize("ascii", [True, False])
@@ -233,8 +234,8 @@ def test_categories_are_exact_on_ascii(ascii: bool) -> None:
         ("CATEGORY_SPACE", r"\s"),
         ("CATEGORY_NOT_SPACE", r"\S"),
     ]:
-        chars = gate._CATEGORIES[getattr(gate.sre, category)][1 if ascii else 0]
-        assert {c for c in range(128) if re.match(escape, chr(c), flags)} == chars - {gate._BEYOND}
+        chars = regex_bytes._CATEGORIES[getattr(regex_bytes.sre, category)][1 if ascii else 0]
+        assert {c for c in range(128) if re.match(escape, chr(c), flags)} == chars - {regex_bytes._BEYOND}
 
 
 def test_class_letters_find_what_the_regex_finds() -> None:
@@ -301,7 +302,7 @@ def test_key_words_tried_at_their_literals_find_what_a_search_finds() -> None:
 def test_extent_is_the_longest_match_and_how_far_past_it_a_match_reads(
     regex: str, expected: tuple[int, int] | None
 ) -> None:
-    assert gate.extent(regex) == expected
+    assert regex_bytes.extent(regex) == expected
 
 
 def located_texts(rng: random.Random) -> str:
@@ -336,13 +337,15 @@ def test_a_final_look_ahead_becomes_a_test_of_the_next_character_only_where_safe
     """IPv6 addresses take only characters the final look-ahead bars: their run reports one end (at the character
     after it, or at the text's end). Cards take spaces, which the look-ahead lets follow: not so."""
     ipv6 = next(p for p in BUILTIN if p.name == "ipv6")
-    expression = gate.terminated(ipv6.regex, ipv6.flags, beyond=False)
+    expression = regex_bytes.terminated(ipv6.regex, ipv6.flags, beyond=False)
     assert expression is not None and expression.endswith(b"|\\z)")
-    assert gate.terminated(next(p for p in BUILTIN if p.name == "credit_card").regex) is None
-    assert gate.terminated(r"(?=[a-f]{3})[a-f:]{2,}(?![a-f:])") is None  # another look-ahead reads past the match
-    assert gate.terminated(r"[a-f](?![a-f])") is None  # one character long
-    assert gate.terminated(r"[a-f]{2,}(?!\w|\.\w)") is None  # not one character class
-    assert gate.terminated(r"[a-f]{2,}(?![a-f])") is not None
+    assert regex_bytes.terminated(next(p for p in BUILTIN if p.name == "credit_card").regex) is None
+    assert (
+        regex_bytes.terminated(r"(?=[a-f]{3})[a-f:]{2,}(?![a-f:])") is None
+    )  # another look-ahead reads past the match
+    assert regex_bytes.terminated(r"[a-f](?![a-f])") is None  # one character long
+    assert regex_bytes.terminated(r"[a-f]{2,}(?!\w|\.\w)") is None  # not one character class
+    assert regex_bytes.terminated(r"[a-f]{2,}(?![a-f])") is not None
     located = RegexDetector([compile_pattern(ipv6)])
     assert located.gate is not None and located.gate.extents[0] == (40, 1)  # the longest match, and the character after
 

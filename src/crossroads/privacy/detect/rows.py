@@ -17,8 +17,9 @@ from itertools import compress
 from operator import itemgetter
 from typing import Protocol
 
-from crossroads.privacy.detect.gate import UNICODE_ONLY_SPACE, Gate, class_letters
+from crossroads.privacy.detect.gate import Gate
 from crossroads.privacy.detect.patterns import ANCHORS, Pattern
+from crossroads.privacy.detect.regex_bytes import UNICODE_ONLY_SPACE, class_letters
 from crossroads.privacy.detect.validators import VALIDATORS, Validator
 from crossroads.privacy.spans import Span, resolve
 
@@ -173,7 +174,7 @@ class RegexDetector:
             )
             for name, a in ANCHORS.items()
         }
-        self.gate = Gate.build(self.rows, ANCHORS) if gate else None
+        self.gate = Gate.build([row.pattern for row in self.rows], ANCHORS) if gate else None
 
     def detect(self, text: str) -> list[Span]:
         scan = self.gate.scan(text) if self.gate is not None else None
