@@ -17,7 +17,7 @@ from crossroads.api import create_app
 from crossroads.backends import build_backend
 from crossroads.config import parse_settings
 from crossroads.gateway import Gateway
-from crossroads.testing.fake_state import FakeState
+from crossroads.testing.fake_upstream import FakeState
 from tests.privacy.conftest import EchoBackend
 from tests.privacy.test_red_team import EMAIL, POLICY, SSN, VALUES, leaked
 
