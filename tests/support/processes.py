@@ -18,7 +18,8 @@ from crossroads.procs import stop_process
 from crossroads.testing.server import free_port
 
 
-def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 180.0) -> None:
+    """Wait for ``url`` to answer; the limit is generous because a loaded machine can take a minute to import torch."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
