@@ -52,6 +52,11 @@ class OpenAICompatBackend(Strict):
         default_factory=dict, description="extra headers whose values come from environment variables: {header: VAR}"
     )
     location: Literal["local", "hosted"] = "hosted"
+    responses: Literal["translate", "native"] = Field(
+        "translate",
+        description="native: the upstream serves /v1/responses itself (OpenAI), so Responses requests go to it as "
+        "they came, hosted tools included; translate: they become Chat Completions requests",
+    )
     timeout: Timeouts = Timeouts()
     max_connections: int = Field(100, ge=1)
     keepalive_seconds: float = Field(

@@ -10,7 +10,18 @@ from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 
 from crossroads import __version__
-from crossroads.api import admin, docs, embeddings, generation, health, messages, metrics, models, openapi
+from crossroads.api import (
+    admin,
+    docs,
+    embeddings,
+    generation,
+    health,
+    messages,
+    metrics,
+    models,
+    openapi,
+    responses_api,
+)
 from crossroads.api.replies import handle_crossroads_error, handle_http_error, handle_unexpected
 from crossroads.config import Settings, default_settings
 from crossroads.errors import CrossroadsError
@@ -21,6 +32,7 @@ from crossroads.ui import pages as dashboard_pages
 ROUTERS = (
     generation.router,
     messages.router,
+    responses_api.router,
     embeddings.router,
     models.router,
     health.router,

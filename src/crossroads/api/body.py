@@ -15,6 +15,11 @@ from crossroads.errors import ClientClosed, InvalidRequest, PayloadTooLarge, Req
 log = logging.getLogger("crossroads.api")
 
 M = TypeVar("M", bound=BaseModel)
+TAGS = frozenset({
+    "message", "function_call", "function_call_output", "reasoning", "other", "function", "hosted", "input_text",
+    "output_text", "refusal", "input_image", "input_file", "allowed_tools",
+})  # fmt: skip
+# (the tags of list items in a tagged union: not part of a parameter's name)
 
 
 async def read_body(request: Request, limit: int, timeout: float = 30.0) -> bytes:
@@ -74,7 +79,10 @@ def validate(schema: type[M], data: dict[str, Any]) -> M:
 
 
 def _invalid(exc: ValidationError) -> InvalidRequest:
-    first = exc.errors()[0]
+    errors = exc.errors()
+    first = errors[0]
+    if first["type"].endswith("_type") and first["loc"] and _is_branch(str(first["loc"][-1])):
+        first = max(errors, key=lambda e: len(e["loc"]))  # not this branch of a union: the one that got furthest
     param = _param(first["loc"])
     if first["type"] == "missing":
         return InvalidRequest(f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter")
@@ -86,10 +94,10 @@ def _invalid(exc: ValidationError) -> InvalidRequest:
 def _param(loc: tuple[int | str, ...]) -> str:
     """('messages', 0, 'role') -> 'messages[0].role'; union branch names are dropped."""
     out = ""
-    for part in loc:
+    for i, part in enumerate(loc):
         if isinstance(part, int):
             out += f"[{part}]"
-        elif _is_branch(part):
+        elif _is_branch(part) or (i and isinstance(loc[i - 1], int) and part in TAGS):
             continue
         else:
             out += f".{part}" if out else part

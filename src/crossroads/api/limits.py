@@ -7,7 +7,7 @@ from typing import Any
 
 from crossroads.errors import InvalidRequest
 
-TOKEN_FIELDS = ("max_tokens", "max_completion_tokens")
+TOKEN_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 
 
 def depth_over(data: Any, limit: int) -> bool:

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
-from crossroads.api.schemas import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
+from crossroads.api.schemas import ChatCompletionRequest, CompletionRequest, EmbeddingRequest, ResponsesRequest
 from crossroads.config import Settings
 from crossroads.formats.anthropic_schema import (
     ANTHROPIC_ERROR_SCHEMA,
@@ -92,7 +92,9 @@ STREAMS: dict[str, dict[str, Any]] = {
     "/v1/chat/completions": {"$ref": REF.format(model="ChatCompletionChunk")},
     "/v1/completions": TEXT_CHUNK,
     "/v1/messages": {"type": "object", "required": ["type"]},  # Anthropic's events, named by their type
+    "/v1/responses": {"$ref": REF.format(model="ResponseStreamEvent")},
 }
+TYPED_STREAMS = {"/v1/responses"}  # events named by an ``event:`` line, no [DONE] at the end
 
 
 def _answer(model: type[BaseModel] | None = None, list_of: type[BaseModel] | None = None) -> Callable[[], Any]:
@@ -114,6 +116,7 @@ def _answers() -> dict[tuple[str, str], tuple[str, Callable[[], Any], tuple[str,
     """(path, method) -> (success status, its schema, the error statuses)."""
     from openai.types import Completion, CreateEmbeddingResponse, Model
     from openai.types.chat import ChatCompletion
+    from openai.types.responses import Response
 
     from crossroads.ui import api as dashboard
 
@@ -124,6 +127,7 @@ def _answers() -> dict[tuple[str, str], tuple[str, Callable[[], Any], tuple[str,
         ("/v1/embeddings", "post"): ("200", _answer(CreateEmbeddingResponse), GENERATION),
         ("/v1/messages", "post"): ("200", lambda: MESSAGE_SCHEMA, MESSAGES),
         ("/v1/messages/count_tokens", "post"): ("200", lambda: COUNT_TOKENS_SCHEMA, ("400", "404", "413", "500")),
+        ("/v1/responses", "post"): ("200", _answer(Response), GENERATION),
         ("/v1/models", "get"): ("200", _answer(list_of=Model), ("429", "500")),
         ("/v1/models/{model_id}", "get"): ("200", _answer(Model), ("404", "429", "500")),
         ("/health", "get"): ("200", _answer(), ()),
@@ -144,15 +148,20 @@ REQUESTS: dict[str, type[BaseModel]] = {
     "/v1/embeddings": EmbeddingRequest,
     "/v1/messages": MessagesRequest,
     "/v1/messages/count_tokens": CountTokensRequest,
+    "/v1/responses": ResponsesRequest,
 }
 
 
 def document(app: FastAPI, settings: Settings) -> dict[str, Any]:
     doc = get_openapi(title=app.title, version=app.version, description=DESCRIPTION, routes=app.routes)
     from openai.types.chat import ChatCompletionChunk
+    from openai.types.responses import ResponseStreamEvent
+    from pydantic import TypeAdapter
 
     components: dict[str, Any] = {ERROR: ERROR_SCHEMA, ANTHROPIC_ERROR: ANTHROPIC_ERROR_SCHEMA}
     components["ChatCompletionChunk"] = _lift(_schema(ChatCompletionChunk), components, "ChatCompletionChunk")
+    events = TypeAdapter(ResponseStreamEvent).json_schema(ref_template=REF, mode="serialization")
+    components["ResponseStreamEvent"] = _lift(events, components, "ResponseStreamEvent")
     metered = settings.metering.enabled
     answers = _answers()
     paths = {p: ops for p, ops in doc["paths"].items() if metered or not p.startswith(METERED)}
@@ -188,19 +197,28 @@ def _responses(path: str, success: str, schema: Any, errors: tuple[str, ...], ke
     if path == "/metrics":
         ok["content"] = {"text/plain": {"schema": {"type": "string"}}}
     if path in STREAMS:
-        event = _event(STREAMS[path], ERRORS.get(path, ERROR))
+        typed = path in TYPED_STREAMS
+        event = _event(STREAMS[path], ERRORS.get(path, ERROR), typed)
         whole = {"type": "array", "items": event} if path in ERRORS else {"type": "string"}  # the stream, read whole
         ok["content"]["text/event-stream"] = {"schema": whole, "itemSchema": event}
-        ok["description"] = "The answer; with stream: true, server-sent events of chunks ending with [DONE]"
+        ok["description"] = (
+            "The answer; with stream: true, typed server-sent events ending with response.completed"
+            if typed
+            else "The answer; with stream: true, server-sent events of chunks ending with [DONE]"
+        )
     statuses = sorted({*errors, *(("401", "403") if keyed else ())})
     error = {"application/json": {"schema": {"$ref": REF.format(model=ERRORS.get(path, ERROR))}}}
     return {success: ok, **{s: {"description": WHY.get(s, "Error"), "content": error} for s in statuses}}
 
 
-def _event(chunk: dict[str, Any], error: str = ERROR) -> dict[str, Any]:
-    """One server-sent event: a chunk, an error (a failure after the stream began), or ``[DONE]``."""
-    payload = {"anyOf": [chunk, {"$ref": REF.format(model=error)}]}
+def _event(chunk: dict[str, Any], error: str = ERROR, typed: bool = False) -> dict[str, Any]:
+    """One server-sent event: a chunk, an error (a failure after the stream began), or ``[DONE]``; a typed
+    stream's events (the error event among them) carry an ``event`` name and never ``[DONE]``."""
+    payload = chunk if typed else {"anyOf": [chunk, {"$ref": REF.format(model=error)}]}
     json_data = {"type": "string", "contentMediaType": "application/json", "contentSchema": payload}
+    if typed:
+        props = {"event": {"type": "string"}, "data": json_data}
+        return {"type": "object", "required": ["event", "data"], "properties": props}
     return {"type": "object", "required": ["data"], "properties": {"data": {"anyOf": [{"const": "[DONE]"}, json_data]}}}
 
 
@@ -209,12 +227,44 @@ def _request_schema(model: type[BaseModel], settings: Settings) -> dict[str, Any
     props = schema["properties"]
     names = sorted({*settings.models, *(a for m in settings.models.values() for a in m.aliases)})
     props["model"] = {"type": "string", "enum": names, "description": "a model this gateway serves (or an alias)"}
-    for name in ("max_tokens", "max_completion_tokens"):
+    for name in ("max_tokens", "max_completion_tokens", "max_output_tokens"):
         if name in props:
             _bound(props[name], "maximum", settings.server.max_tokens)
     if "messages" in props:
         props["messages"]["maxItems"] = settings.server.max_messages
+    if model is ResponsesRequest and not _speaks_responses(settings):
+        _drop_branches(schema, NATIVE_ONLY)
     return schema
+
+
+NATIVE_ONLY = ("HostedTool", "OtherItem", "HostedChoice")  # Responses parts only a backend that speaks Responses takes
+
+
+def _speaks_responses(settings: Settings) -> bool:
+    return any(getattr(b, "responses", None) == "native" for b in settings.backends.values())
+
+
+def _drop_branches(schema: Any, names: tuple[str, ...]) -> None:
+    """Remove the union branches that refer to ``names`` (and their definitions) from ``schema``."""
+    refs = {REF.format(model=n) for n in names}
+    for name in names:
+        schema.get("$defs", {}).pop(name, None)
+    todo = [schema]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            for key in ("oneOf", "anyOf"):
+                if isinstance(node.get(key), list):
+                    node[key] = [b for b in node[key] if not (isinstance(b, dict) and b.get("$ref") in refs)]
+            mapping = (
+                node.get("discriminator", {}).get("mapping") if isinstance(node.get("discriminator"), dict) else None
+            )
+            if isinstance(mapping, dict):
+                for tag in [t for t, ref in mapping.items() if ref in refs]:
+                    del mapping[tag]
+            todo += node.values()
+        elif isinstance(node, list):
+            todo += node
 
 
 def _bound(prop: dict[str, Any], key: str, value: int) -> None:

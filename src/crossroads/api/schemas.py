@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
 
 def _whole(value: Any) -> Any:
@@ -33,7 +33,17 @@ Prompt = (
     | Annotated[list[TokenId], Field(min_length=1)]
     | Annotated[list[Annotated[list[TokenId], Field(min_length=1)]], Field(min_length=1, max_length=MAX_ITEMS)]
 )
-INT_FIELDS = ("n", "max_tokens", "max_completion_tokens", "seed", "top_logprobs", "logprobs", "best_of", "dimensions")
+INT_FIELDS = (
+    "n",
+    "max_tokens",
+    "max_completion_tokens",
+    "max_output_tokens",
+    "seed",
+    "top_logprobs",
+    "logprobs",
+    "best_of",
+    "dimensions",
+)
 
 
 def as_validated(data: dict[str, Any], model: BaseModel) -> dict[str, Any]:
@@ -41,7 +51,9 @@ def as_validated(data: dict[str, Any], model: BaseModel) -> dict[str, Any]:
     checked; every other field stays as the client sent it."""
     for name in (*INT_FIELDS, "prompt", "input"):
         if data.get(name) is not None and name in type(model).model_fields:
-            data[name] = getattr(model, name)
+            value = getattr(model, name)
+            if not (isinstance(value, list) and value and isinstance(value[0], BaseModel)):  # Responses items
+                data[name] = value
     return data
 
 
@@ -119,3 +131,194 @@ class EmbeddingRequest(_Open):
     encoding_format: Literal["float", "base64"] | None = None
     dimensions: Dimensions | None = None
     user: str | None = None
+
+
+# The OpenAI Responses API (POST /v1/responses)
+KNOWN_ITEMS = frozenset({"message", "function_call", "function_call_output", "reasoning"})
+
+
+class InputText(_Open):
+    type: Literal["input_text", "output_text"]
+    text: str
+
+
+class Refusal(_Open):
+    type: Literal["refusal"]
+    refusal: str
+
+
+class InputImage(_Open):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["image_url"], "properties": {"image_url": {"type": "string"}}},
+                {"required": ["file_id"], "properties": {"file_id": {"type": "string"}}},
+            ]
+        }
+    )
+    type: Literal["input_image"]
+    image_url: str | None = None
+    file_id: str | None = None
+    detail: Literal["low", "high", "auto"] | None = None
+
+    @model_validator(mode="after")
+    def _has_image(self) -> InputImage:
+        if self.image_url is None and self.file_id is None:
+            raise ValueError("an input_image needs image_url or file_id")
+        return self
+
+
+class InputFile(_Open):
+    type: Literal["input_file"]
+    file_data: str | None = None
+    file_id: str | None = None
+    filename: str | None = None
+
+
+ContentPart = Annotated[InputText | Refusal | InputImage | InputFile, Field(discriminator="type")]
+Content = str | list[ContentPart]
+
+
+class MessageItem(_Open):
+    type: Literal["message"] | None = None
+    role: Literal["user", "assistant", "system", "developer"]
+    content: Content
+
+
+class FunctionCallItem(_Open):
+    type: Literal["function_call"]
+    call_id: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=64)
+    arguments: str
+
+
+class FunctionCallOutputItem(_Open):
+    type: Literal["function_call_output"]
+    call_id: str = Field(min_length=1)
+    output: Content
+
+
+class ReasoningItem(_Open):
+    type: Literal["reasoning"]
+
+
+class OtherItem(_Open):
+    """An item only a backend that speaks Responses natively takes (a hosted tool's call, an item reference);
+    refused with 400 where the request is translated to Chat Completions."""
+
+    type: str = Field(
+        min_length=1,
+        json_schema_extra={"not": {"enum": ["function_call", "function_call_output", "message", "reasoning"]}},
+    )
+
+    @model_validator(mode="after")
+    def _not_known(self) -> OtherItem:
+        if self.type in KNOWN_ITEMS:
+            raise ValueError(f"not a valid {self.type} item")
+        return self
+
+
+def _item_kind(item: Any) -> str:
+    kind = _field(item, "type") or "message"
+    return kind if kind in KNOWN_ITEMS else "other"
+
+
+InputItem = Annotated[
+    Annotated[MessageItem, Tag("message")]
+    | Annotated[FunctionCallItem, Tag("function_call")]
+    | Annotated[FunctionCallOutputItem, Tag("function_call_output")]
+    | Annotated[ReasoningItem, Tag("reasoning")]
+    | Annotated[OtherItem, Tag("other")],
+    Discriminator(_item_kind),
+]
+
+
+class FunctionTool(_Open):
+    type: Literal["function"]
+    name: str = Field(min_length=1, max_length=64)
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+
+class HostedTool(_Open):
+    """A tool the upstream runs (web_search, file_search …): only for a backend that speaks Responses natively."""
+
+    type: str = Field(min_length=1, json_schema_extra={"not": {"const": "function"}})
+
+    @model_validator(mode="after")
+    def _not_function(self) -> HostedTool:
+        if self.type == "function":
+            raise ValueError("not a valid function tool")
+        return self
+
+
+ResponsesTool = Annotated[
+    Annotated[FunctionTool, Tag("function")] | Annotated[HostedTool, Tag("hosted")],
+    Discriminator(lambda tool: "function" if _field(tool, "type") == "function" else "hosted"),
+]
+
+
+def _field(value: Any, name: str) -> Any:
+    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+
+class FunctionChoice(_Open):
+    type: Literal["function"]
+    name: str = Field(min_length=1, max_length=64)
+
+
+class AllowedTools(_Open):
+    type: Literal["allowed_tools"]
+    mode: Literal["auto", "required"]
+    tools: list[dict[str, Any]]
+
+
+class HostedChoice(_Open):
+    """Forcing a hosted tool: only for a backend that speaks Responses natively."""
+
+    type: str = Field(min_length=1, json_schema_extra={"not": {"enum": ["function", "allowed_tools"]}})
+
+    @model_validator(mode="after")
+    def _not_known(self) -> HostedChoice:
+        if self.type in ("function", "allowed_tools"):
+            raise ValueError(f"not a valid {self.type} tool choice")
+        return self
+
+
+ToolChoice = Annotated[
+    Annotated[FunctionChoice, Tag("function")]
+    | Annotated[AllowedTools, Tag("allowed_tools")]
+    | Annotated[HostedChoice, Tag("hosted")],
+    Discriminator(lambda c: _field(c, "type") if _field(c, "type") in ("function", "allowed_tools") else "hosted"),
+]
+
+
+class TextFormat(_Open):
+    type: Literal["text", "json_object", "json_schema"]
+    name: str | None = Field(None, min_length=1, max_length=64)
+    json_schema: dict[str, Any] | None = Field(None, alias="schema")
+
+
+class TextConfig(_Open):
+    format: TextFormat | None = None
+
+
+class ResponsesRequest(_Open):
+    model: str = Field(min_length=1)
+    input: str | Annotated[list[InputItem], Field(min_length=1)]
+    instructions: str | None = None
+    tools: list[ResponsesTool] | None = None
+    tool_choice: Literal["none", "auto", "required"] | ToolChoice | None = None
+    text: TextConfig | None = None
+    max_output_tokens: Positive | None = None
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, ge=0, le=1)
+    metadata: Annotated[dict[str, str], Field(max_length=16)] | None = None
+    stream: bool | None = None
+    store: bool | None = None
+    previous_response_id: str | None = Field(None, min_length=1)
+    parallel_tool_calls: bool | None = None
+    reasoning: dict[str, Any] | None = None
+    user: str | None = None
+    top_logprobs: TopLogprobs | None = None

@@ -18,6 +18,7 @@ class Endpoint(StrEnum):
     CHAT = "chat/completions"
     COMPLETIONS = "completions"
     EMBEDDINGS = "embeddings"
+    RESPONSES = "responses"  # OpenAI Responses: translated to chat unless a backend speaks it (``formats``)
 
 
 Location = Literal["local", "hosted"]

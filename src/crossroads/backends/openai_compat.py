@@ -63,6 +63,7 @@ class OpenAICompatBackend:
         self.config = config
         self.location = config.location
         self.flavor = FLAVORS[config.flavor]
+        self.native = frozenset({Endpoint.RESPONSES}) if config.responses == "native" else frozenset()
         self._session: aiohttp.ClientSession | None = None
         self._headers: dict[str, str] = {}
         self._ready: tuple[float, str | None] = (0.0, "not started")

@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from crossroads import formats
+from crossroads.backends.base import Endpoint
 from crossroads.errors import PermissionDenied, QuotaExceeded, RateLimited
 from crossroads.metering import tokens
 from crossroads.metering.budget import Budgets, Reservation
@@ -111,7 +113,7 @@ class Admission:
         prompt = tokens.count_prompt(call.model, body)
         if str(call.endpoint) == "embeddings":
             return Demand(prompt)
-        asked = next((body[f] for f in LIMIT_FIELDS if _int(body.get(f)) > 0), None)
+        asked = next((body[f] for f in limit_fields(call.endpoint) if _int(body.get(f)) > 0), None)
         per_choice = asked or self.completion_estimate
         return Demand(prompt, per_choice, choices(body), None if asked else per_choice)
 
@@ -152,8 +154,15 @@ class Admission:
         return reservation
 
 
-def capped(body: dict[str, Any], cap: int | None) -> dict[str, Any]:
-    """The body with ``max_tokens`` set to ``cap`` when the request set no output limit of its own."""
-    if cap is None or any(_int(body.get(f)) > 0 for f in LIMIT_FIELDS):
+def limit_fields(endpoint: Endpoint) -> tuple[str, ...]:
+    """The request fields that cap the answer's length in ``endpoint``'s format (a budget sets the last one)."""
+    fmt = formats.format_for(endpoint)
+    return LIMIT_FIELDS if fmt is None else fmt.output_limits
+
+
+def capped(body: dict[str, Any], cap: int | None, fields: tuple[str, ...] = LIMIT_FIELDS) -> dict[str, Any]:
+    """The body with its output limit (``max_tokens``, ``max_output_tokens`` …) set to ``cap`` when the request
+    set none of its own."""
+    if cap is None or any(_int(body.get(f)) > 0 for f in fields):
         return body
-    return {**body, "max_tokens": cap}
+    return {**body, fields[-1]: cap}

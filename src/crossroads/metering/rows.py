@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from crossroads import formats
 from crossroads.backends.spec import CountedUsage
 from crossroads.metering import audit, tokens
 from crossroads.metering.content import Sealer
@@ -72,7 +73,8 @@ def _count(value: Any) -> int:
 def response_text(p: Pending) -> str:
     if p.text is not None:
         return p.text
-    return tokens.completion_text(p.response or {})
+    fmt = formats.format_for(p.call.endpoint)
+    return tokens.completion_text(p.response or {}) if fmt is None else fmt.answer_text(p.response or {})
 
 
 def build_row(p: Pending, pricer: Pricer, sealer: Sealer | None = None) -> Row:

@@ -15,9 +15,10 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from crossroads import formats
 from crossroads.backends.base import Body
 from crossroads.errors import AuthenticationFailed, CrossroadsError
-from crossroads.metering.admission import Admission, Ticket, capped
+from crossroads.metering.admission import Admission, Ticket, capped, limit_fields
 from crossroads.metering.auth import KeyCache
 from crossroads.metering.keys import KeyRecord, utcnow
 from crossroads.metering.ledger import LedgerWriter, Pending
@@ -59,7 +60,7 @@ class MeteringStage(PassThrough):
             self.metrics.rejections.labels(exc.code or exc.type).inc()
             await self.record(call, None, exc)
             raise
-        call.body = capped(call.body, ticket.cap)
+        call.body = capped(call.body, ticket.cap, limit_fields(call.endpoint))
         return ticket
 
     async def authenticate(self, headers: Mapping[str, str], client: str | None) -> KeyRecord:
@@ -78,12 +79,14 @@ class MeteringStage(PassThrough):
         except BaseException as exc:
             await self.record(call, ticket, as_error(exc))
             raise
-        await self.record(call, ticket, None, usage=body.get("usage"), model=body.get("model"), body=body)
+        usage = formats.answer_usage(call.endpoint, body)
+        await self.record(call, ticket, None, usage=usage, model=body.get("model"), body=body)
         return body
 
     async def stream(self, call: Call, next: NextStream) -> AsyncIterator[Body]:
         ticket = await self._admit(call)
-        wanted = bool((call.body.get("stream_options") or {}).get("include_usage"))
+        fmt = formats.format_for(call.endpoint)  # other formats always send their usage
+        wanted = fmt is not None or bool((call.body.get("stream_options") or {}).get("include_usage"))
         if not wanted:
             options = {**(call.body.get("stream_options") or {}), "include_usage": True}
             call.body = {**call.body, "stream_options": options}
@@ -93,7 +96,8 @@ class MeteringStage(PassThrough):
             await self.record(call, ticket, as_error(exc))
             raise
         ttft = time.perf_counter() - call.started
-        return UsageStream(chunks, keep_usage=wanted, done=lambda s: self._streamed(call, ticket, ttft, s)).run()
+        done = lambda s: self._streamed(call, ticket, ttft, s)  # noqa: E731
+        return UsageStream(chunks, keep_usage=wanted, done=done, fmt=fmt).run()
 
     async def _streamed(self, call: Call, ticket: Ticket | None, ttft: float, stream: UsageStream) -> None:
         await self.record(

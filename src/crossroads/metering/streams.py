@@ -8,6 +8,7 @@ from typing import Any
 
 from crossroads.backends.base import Body
 from crossroads.errors import CrossroadsError
+from crossroads.formats import Format
 
 CLIENT_CLOSED = CrossroadsError("The client went away before the answer ended.", code="client_closed", status=499)
 
@@ -24,13 +25,19 @@ def as_error(exc: BaseException) -> CrossroadsError:
 class UsageStream:
     """Wraps a chunk iterator. ``keep_usage`` False: the client did not ask for usage, so the
     usage-only chunk is dropped and ``usage: null`` fields are removed. ``done`` runs once at the end,
-    whatever the end (finished, failed, or the client went away)."""
+    whatever the end (finished, failed, or the client went away). ``fmt``: the events are in that format
+    (``crossroads.formats``), which says where their usage and text are; they all pass."""
 
     def __init__(
-        self, chunks: AsyncIterator[Body], keep_usage: bool, done: Callable[[UsageStream], Awaitable[None]]
+        self,
+        chunks: AsyncIterator[Body],
+        keep_usage: bool,
+        done: Callable[[UsageStream], Awaitable[None]],
+        fmt: Format | None = None,
     ) -> None:
         self.chunks = chunks
         self.keep_usage = keep_usage
+        self.fmt = fmt
         self.done = done
         self.usage: dict[str, Any] | None = None
         self.model: str | None = None
@@ -63,6 +70,8 @@ class UsageStream:
 
     def _observe(self, chunk: Body) -> bool:
         """Note what the chunk says; False when the client must not see it."""
+        if self.fmt is not None:
+            return self._observe_event(self.fmt, chunk)
         self.model = self.model or chunk.get("model")
         usage = chunk.get("usage")
         if usage:
@@ -77,4 +86,15 @@ class UsageStream:
             return False
         if "usage" in chunk:
             del chunk["usage"]
+        return True
+
+    def _observe_event(self, fmt: Format, event: Body) -> bool:
+        usage = fmt.event_usage(event)
+        if usage:
+            self.usage = usage
+            answer = event.get("response")
+            self.model = self.model or (answer.get("model") if isinstance(answer, dict) else None)
+        piece = fmt.event_text(event)
+        if piece:
+            self.parts.append(piece)
         return True

@@ -69,12 +69,18 @@ def count_text(model: str, text: str) -> int:
 
 
 def count_prompt(model: str, body: dict[str, Any]) -> int:
-    """Prompt tokens of a chat, completions or embeddings request body."""
+    """Prompt tokens of a chat, completions, embeddings or Responses request body."""
+    if isinstance(body.get("instructions"), str):  # Responses: the system message, outside ``input``
+        return PER_MESSAGE + count_text(model, body["instructions"]) + count_prompt(model, _without_instructions(body))
     if isinstance(body.get("messages"), list):
         return sum(PER_MESSAGE + count_text(model, _text(m)) for m in body["messages"]) + PER_REPLY
     value = body.get("prompt", body.get("input", ""))
     items = value if isinstance(value, list) else [value]
     return sum(_item_tokens(model, item) for item in items)
+
+
+def _without_instructions(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k != "instructions"}
 
 
 def prompt_chars(body: dict[str, Any]) -> int:
@@ -99,7 +105,7 @@ def _text(value: Any) -> str:
         return value
     if isinstance(value, dict):
         parts = [_text(value.get("content") or "")]
-        parts += [str(value[k]) for k in ("name", "tool_calls") if value.get(k)]
+        parts += [str(value[k]) for k in ("name", "tool_calls", "arguments", "output") if value.get(k)]
         return " ".join(p for p in parts if p)
     if isinstance(value, list):
         return " ".join(_text(v.get("text", "") if isinstance(v, dict) else v) for v in value)

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
+from crossroads import formats
 from crossroads.backends.base import Body
 from crossroads.errors import (
     BadGateway,
@@ -43,7 +44,7 @@ from crossroads.privacy.transform.body import json_answer, placeholders_in, rest
 from crossroads.privacy.transform.operators import hmac_key, operators
 from crossroads.privacy.transform.policy import CallPolicy, Verdict, policy_for
 from crossroads.privacy.transform.restore import json_string, plain, restore
-from crossroads.privacy.transform.stream import restored
+from crossroads.privacy.transform.stream import restored, restored_events
 from crossroads.privacy.transform.vault import Mapping, Vault
 
 log = logging.getLogger("crossroads.privacy")
@@ -102,9 +103,11 @@ class PrivacyGuard(PassThrough):
         mapping, scope = await self._guard(call)
         try:
             answer = await self._next(call, next)
-            return restore_answer(
-                answer, lambda text, is_json: restore(text, mapping.reverse, _escape(is_json)), json_answer(call.body)
-            )
+            fmt = formats.format_for(call.endpoint)
+            fix = partial(_fix, mapping.reverse)
+            if fmt is not None:
+                return fmt.restore_answer(answer, fix, fmt.json_answer(call.body))
+            return restore_answer(answer, fix, json_answer(call.body))
         finally:
             self._done(scope)
 
@@ -115,6 +118,10 @@ class PrivacyGuard(PassThrough):
         except BaseException:
             self._done(scope)
             raise
+        fmt = formats.format_for(call.endpoint)
+        if fmt is not None:
+            restorer = fmt.restorer(mapping.reverse, fmt.json_answer(call.body))
+            return restored_events(chunks, restorer, lambda: self._done(scope))
         return restored(chunks, mapping.reverse, lambda: self._done(scope), json_answer(call.body))
 
     async def _next(self, call: Call, next: Any) -> Any:
@@ -329,6 +336,10 @@ def _where(exc: BaseException) -> str:
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
     return f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb else "?"
+
+
+def _fix(reverse: Any, text: str, is_json: bool) -> str:
+    return restore(text, reverse, _escape(is_json))
 
 
 def _escape(is_json: bool) -> Any:

@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
+from crossroads import formats
 from crossroads.backends.base import Body, Endpoint
 from crossroads.errors import CrossroadsError, GatewayTimeout
 from crossroads.formats import anthropic
@@ -74,7 +75,7 @@ async def send(d: Deployment, endpoint: Endpoint, body: Body, record: AttemptRec
     began = time.perf_counter()
     d.inflight += 1
     try:
-        answer = await _within(d.backend.send(endpoint, anthropic.for_backend(d.backend, body)), timeout)
+        answer = await _within(formats.send(d.backend, endpoint, anthropic.for_backend(d.backend, body)), timeout)
     except TimeoutError:
         exc = _timed_out(d, timeout)
         failed(d, record, began, exc)
@@ -87,7 +88,7 @@ async def send(d: Deployment, endpoint: Endpoint, body: Body, record: AttemptRec
         raise
     finally:
         d.inflight -= 1
-    succeeded(d, record, began, answer.get("usage"))
+    succeeded(d, record, began, formats.answer_usage(endpoint, answer))
     return answer
 
 
@@ -96,7 +97,7 @@ async def open_stream(
 ) -> AsyncIterator[Body]:
     """The stream with its first chunk already received; a failure before it raises here."""
     began = time.perf_counter()
-    chunks = d.backend.stream(endpoint, anthropic.for_backend(d.backend, body))
+    chunks = formats.stream(d.backend, endpoint, anthropic.for_backend(d.backend, body))
     d.inflight += 1
     try:
         first = await _within(anext(chunks, None), timeout)
@@ -108,19 +109,24 @@ async def open_stream(
             failed(d, record, began, error)
             raise error from None
         raise
-    return _tracked(d, record, began, first, chunks)
+    return _tracked(d, record, began, first, chunks, endpoint)
 
 
 async def _tracked(
-    d: Deployment, record: AttemptRecord, began: float, first: Body | None, rest: AsyncIterator[Body]
+    d: Deployment,
+    record: AttemptRecord,
+    began: float,
+    first: Body | None,
+    rest: AsyncIterator[Body],
+    endpoint: Endpoint,
 ) -> AsyncIterator[Body]:
     usage = None
     try:
         if first is not None:
-            usage = first.get("usage") or usage
+            usage = formats.chunk_usage(endpoint, first) or usage
             yield first
         async for chunk in rest:
-            usage = chunk.get("usage") or usage
+            usage = formats.chunk_usage(endpoint, chunk) or usage
             yield chunk
     except CrossroadsError as exc:
         failed(d, record, began, exc)

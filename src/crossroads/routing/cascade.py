@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from functools import partial
 from typing import Any
 
-from crossroads.backends.base import Body
+from crossroads.backends.base import Body, Endpoint
 from crossroads.errors import CrossroadsError
 from crossroads.pipeline.call import AttemptRecord, Call
 from crossroads.routing.deployment import Deployment
@@ -38,13 +38,13 @@ class Cascade:
             return True, result
         ready: Any = result
         if isinstance(result, dict):
-            text = answer_text(result)
+            text = answer_text(result, call.endpoint)
         else:
             try:
                 chunks = await drain(result)
             except CrossroadsError:
                 return False, None
-            text, ready = chunks_text(chunks), replay(chunks)
+            text, ready = chunks_text(chunks, call.endpoint), replay(chunks)
         reason = await self._verdict(call, checks, text)
         if reason is not None:
             record["rejected"] = reason
@@ -52,13 +52,13 @@ class Cascade:
 
     async def _verdict(self, call: Call, checks: tuple[Check, ...], text: str) -> str | None:
         try:
-            return await first_failure(checks, question_text(call.body), text, partial(self.judge, call))
+            return await first_failure(checks, question_text(call.body, call.endpoint), text, partial(self.judge, call))
         except CrossroadsError as exc:
             return f"judge failed: {exc.message[:60]}"
 
     @staticmethod
-    def text(answer: Body) -> str:
-        return answer_text(answer)
+    def text(answer: Body, endpoint: Endpoint = Endpoint.CHAT) -> str:
+        return answer_text(answer, endpoint)
 
 
 def is_stream(result: Any) -> bool:

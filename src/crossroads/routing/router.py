@@ -72,7 +72,7 @@ class Router:
         group = self.groups[call.model]
         served = await self.loop.route(call, group, _open_answer)
         if group.shadows:
-            self._mirror(call, served, self.cascade.text(served.result))
+            self._mirror(call, served, self.cascade.text(served.result, call.endpoint))
         return served.result
 
     async def stream(self, call: Call) -> AsyncIterator[Body]:
@@ -80,7 +80,7 @@ class Router:
         served = await self.loop.route(call, group, _open_stream)
         if not group.shadows:
             return served.result
-        return watched(served.result, lambda text: self._mirror(call, served, text))
+        return watched(served.result, lambda text: self._mirror(call, served, text), call.endpoint)
 
     def _mirror(self, call: Call, served: Served[Any], answer: str) -> None:
         primary = {**served.record, "location": served.deployment.location}

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from crossroads.backends.base import Body
+from crossroads import formats
+from crossroads.backends.base import Body, Endpoint
 
 
 async def drain(chunks: AsyncIterator[Body]) -> list[Body]:
@@ -17,7 +18,10 @@ async def replay(chunks: list[Body]) -> AsyncIterator[Body]:
         yield chunk
 
 
-def chunk_text(chunk: Body) -> str:
+def chunk_text(chunk: Body, endpoint: Endpoint = Endpoint.CHAT) -> str:
+    fmt = formats.format_for(endpoint)
+    if fmt is not None:
+        return fmt.event_text(chunk)
     choices = chunk.get("choices") or ()
     if not choices or not isinstance(choices[0], dict):
         return ""
@@ -28,18 +32,20 @@ def chunk_text(chunk: Body) -> str:
     return str(choice.get("text") or "")
 
 
-def chunks_text(chunks: list[Body]) -> str:
-    return "".join(chunk_text(c) for c in chunks)
+def chunks_text(chunks: list[Body], endpoint: Endpoint = Endpoint.CHAT) -> str:
+    return "".join(chunk_text(c, endpoint) for c in chunks)
 
 
 def usage_of(chunks: list[Body]) -> Any:
     return next((c["usage"] for c in reversed(chunks) if c.get("usage")), None)
 
 
-async def watched(chunks: AsyncIterator[Body], on_end: Callable[[str], None]) -> AsyncIterator[Body]:
+async def watched(
+    chunks: AsyncIterator[Body], on_end: Callable[[str], None], endpoint: Endpoint = Endpoint.CHAT
+) -> AsyncIterator[Body]:
     """Pass every chunk on; when the stream ends cleanly, call ``on_end`` with its text."""
     parts: list[str] = []
     async for chunk in chunks:
-        parts.append(chunk_text(chunk))
+        parts.append(chunk_text(chunk, endpoint))
         yield chunk
     on_end("".join(parts))

@@ -11,6 +11,9 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from crossroads import formats
+from crossroads.backends.base import Endpoint
+from crossroads.errors import InvalidRequest
 from crossroads.routing.config import ValidatorConfig
 
 Judge = Callable[[str, str], Awaitable[str]]  # (judge model, prompt) -> its reply text
@@ -130,8 +133,11 @@ async def first_failure(checks: tuple[Check, ...], question: str, answer: str, j
     return None
 
 
-def answer_text(body: dict[str, Any]) -> str:
+def answer_text(body: dict[str, Any], endpoint: Endpoint = Endpoint.CHAT) -> str:
     """The text of a chat or completions answer (tool-call arguments when there is no content)."""
+    fmt = formats.format_for(endpoint)
+    if fmt is not None:
+        return fmt.answer_text(body)
     choices = body.get("choices") or [{}]
     choice = choices[0] if isinstance(choices[0], dict) else {}
     message = choice.get("message") or {}
@@ -143,7 +149,13 @@ def answer_text(body: dict[str, Any]) -> str:
     return str(choice.get("text") or "")
 
 
-def question_text(body: dict[str, Any]) -> str:
+def question_text(body: dict[str, Any], endpoint: Endpoint = Endpoint.CHAT) -> str:
+    fmt = formats.format_for(endpoint)
+    if fmt is not None:
+        try:
+            body = fmt.to_chat(body)
+        except InvalidRequest:
+            return ""
     messages = body.get("messages")
     if isinstance(messages, list):
         return "\n".join(str(m.get("content")) for m in messages if isinstance(m, dict) and m.get("content"))

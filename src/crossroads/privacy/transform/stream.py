@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from crossroads.backends.base import Body
+from crossroads.formats import EventRestorer
 from crossroads.privacy.transform.restore import StreamRestorer, json_string, plain
 
 Key = tuple[int, str, int]  # (choice index, field, tool call index)
@@ -107,5 +108,22 @@ async def restored(
     finally:
         done()
         aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def restored_events(
+    events: AsyncIterator[Body], restorer: EventRestorer, done: Callable[[], None]
+) -> AsyncIterator[Body]:
+    """A stream in another format (``crossroads.formats``) with placeholders restored by its ``restorer``."""
+    try:
+        async for event in events:
+            for out in restorer.event(event):
+                yield out
+        for out in restorer.leftover():
+            yield out
+    finally:
+        done()
+        aclose = getattr(events, "aclose", None)
         if aclose is not None:
             await aclose()
