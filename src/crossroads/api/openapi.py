@@ -199,7 +199,8 @@ def _responses(path: str, success: str, schema: Any, errors: tuple[str, ...], ke
     if path in STREAMS:
         typed = path in TYPED_STREAMS
         event = _event(STREAMS[path], ERRORS.get(path, ERROR), typed)
-        whole = {"type": "array", "items": event} if path in ERRORS else {"type": "string"}  # the stream, read whole
+        read_whole = path in ERRORS or typed  # the stream, read whole: its events
+        whole = {"type": "array", "items": event} if read_whole else {"type": "string"}
         ok["content"]["text/event-stream"] = {"schema": whole, "itemSchema": event}
         ok["description"] = (
             "The answer; with stream: true, typed server-sent events ending with response.completed"

@@ -2,9 +2,9 @@
 
 Two places translate. Anthropic's Messages API (``anthropic*``) is translated at its route: the pipeline sees
 a chat call, and the ``anthropic`` backend type turns chat back into Messages for Anthropic's API. The OpenAI
-Responses API (``responses*``) keeps its client's format through the whole pipeline: the guard reads that body (every field), the
-metering and routing stages see that format's answers. Only at the backend's edge, attempt by attempt, is
-it translated — unless the backend speaks the format itself::
+Responses API (``responses*``) keeps its client's format through the whole pipeline: the guard reads that
+body (every field), the metering and routing stages see that format's answers. Only at the backend's edge,
+attempt by attempt, is it translated — unless the backend speaks the format itself::
 
     route ─► Call(endpoint, body in its own format) ─► stages ─► dispatcher ─► attempt on one deployment
                                                                                  │

@@ -78,7 +78,7 @@ def _messages(body: Body) -> list[dict[str, Any]]:
     for i, item in enumerate(given or []):
         if not isinstance(item, dict):
             raise InvalidRequest(f"Invalid input item at input[{i}]: expected an object.", param=f"input[{i}]")
-        kind = item.get("type", "message")
+        kind = item.get("type") or "message"
         add = ITEMS.get(kind)
         if add is None:
             raise InvalidRequest(
@@ -92,7 +92,8 @@ def _messages(body: Body) -> list[dict[str, Any]]:
 
 
 def _message(messages: list[dict[str, Any]], item: dict[str, Any]) -> None:
-    role = ROLES.get(item.get("role", "user"), item.get("role"))
+    role = item.get("role") or "user"
+    role = ROLES.get(role, role)
     content = item.get("content")
     if isinstance(content, list):
         parts = [_part(p) for p in content]
