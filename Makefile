@@ -16,7 +16,8 @@ TOOLS ?= .venv-tools
 LOCK_RUN := requirements/run.txt
 LOCK_TEST := requirements/test.txt
 
-.PHONY: run test test-deploy install install-test browser lint fmt bench clean lock sbom audit tools train-names bench-privacy
+.PHONY: run test test-deploy install install-test browser lint fmt bench clean lock sbom audit tools train-names bench-privacy \
+	demo-tune
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -102,6 +103,10 @@ bench-privacy: install-test
 train-names: install-test
 	$(BIN)/pip install -q -e '.[train-names]'
 	PYTHONHASHSEED=0 $(BIN)/python scripts/train_names.py --mirrors $(MIRRORS)
+
+# the tuning loop end to end on shipped support tickets: traffic, collect, LoRA, eval, report (docs/tune.md)
+demo-tune: install-test
+	$(BIN)/python scripts/demo_tune.py --out build/demo-tune
 
 clean:
 	rm -rf $(VENV) $(TOOLS) build .pytest_cache .ruff_cache .mypy_cache

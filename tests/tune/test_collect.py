@@ -78,7 +78,26 @@ async def stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
         client = client_for(app)
         for prompt in PROMPTS:
             await client.chat.completions.create(model="support", messages=[{"role": "user", "content": prompt}])
+        streamed = [{"role": "user", "content": f"Ticket 6: streamed, from {EMAIL}."}]
+        async for _ in await client.chat.completions.create(model="support", messages=streamed, stream=True):  # type: ignore[call-overload]
+            pass
     return settings
+
+
+async def _content(settings: Settings) -> list[dict[str, Any]]:
+    """Every sealed content of the ledger, opened."""
+    from sqlalchemy import select
+
+    from crossroads.metering.content import Sealer
+    from crossroads.store import make_engine
+    from crossroads.store.models import LedgerRow
+
+    engine = make_engine(settings.metering.database_url)
+    with engine.connect() as conn:
+        sealed = [row.content for row in conn.execute(select(LedgerRow)) if row.content]
+    engine.dispose()
+    sealer = Sealer.from_env("CR_TUNE_KEY")
+    return [sealer.open(s) for s in sealed]
 
 
 def request_for(settings: Settings, out: Path, **extra: Any) -> CollectRequest:
@@ -96,31 +115,33 @@ async def test_pairs_from_both_stores_keep_placeholders_and_pass_the_checks(stor
     out = tmp_path / "ds"
     checks = (ValidatorConfig(type="json"),)
     result = await collect(request_for(stored, out, checks=checks, validation=0.0, test=0.25))
-    assert result.read == 18  # six requests in each store, and the ledger's rows of the six mirrored calls
-    assert result.skipped["answered by a local backend"] == 6
+    assert result.read == 21  # seven requests in each store, and the ledger's rows of the seven mirrored calls
+    assert result.skipped["answered by a local backend"] == 7
     assert result.skipped["check failed: not valid JSON"] == 2
-    why = "the guard rewrote the request (the logged answer has its values restored)"
-    assert result.skipped[why] == 1  # the content log's copy of ticket 2: its answer has the e-mail back
-    assert result.duplicates == 18 - 6 - 2 - 1 - 4
+    why = "the guard rewrote the request and the answer was logged only with its values restored"
+    assert result.skipped[why] == 1  # the stream: its logged answer has the e-mail back, and only that
+    assert result.duplicates == 21 - 7 - 1 - 2 - 5
     every = "".join(p.read_text() for p in out.glob("*.jsonl"))
     assert EMAIL not in every and "<EMAIL_ADDRESS" in every  # the placeholder the hosted model saw
+    logged = [e for e in await _content(stored) if "Ticket 2" in e["request"]["messages"][0]["content"]]
+    assert EMAIL in logged[0]["response"] and EMAIL not in logged[0]["upstream_response"]
     train, test = read_chat_jsonl(out / "train.jsonl"), read_chat_jsonl(out / "test.jsonl")
-    assert (len(train), len(test)) == (3, 1) and result.counts["validation"] == 0
+    assert (len(train), len(test)) == (4, 1) and result.counts["validation"] == 0
     assert test[0][0]["content"] not in {conversation[0]["content"] for conversation in train}
     assert json.loads(test[0][-1]["content"]) == {"summary": test[0][0]["content"]}
     suite = [json.loads(line) for line in (out / "test.eval.jsonl").read_text().splitlines()]
     assert suite[0]["assert"] == [{"type": "is-json"}] and suite[0]["reference"] == test[0][-1]["content"]
     manifest = json.loads((out / "dataset.json").read_text())
-    assert manifest["result"]["counts"] == {"train": 3, "validation": 0, "test": 1}
+    assert manifest["result"]["counts"] == {"train": 4, "validation": 0, "test": 1}
 
 
 async def test_model_and_time_filters(stored: Settings, tmp_path: Path) -> None:
     result = await collect(request_for(stored, tmp_path / "a", models=("other",)))
-    assert result.skipped["other model"] == 11 and result.counts == {"train": 0, "validation": 0, "test": 0}
+    assert result.skipped["other model"] == 13 and result.counts == {"train": 0, "validation": 0, "test": 0}
     from datetime import UTC, datetime, timedelta
 
     later = datetime.now(UTC) + timedelta(hours=1)
-    assert (await collect(request_for(stored, tmp_path / "b", since=later))).skipped["outside the time range"] == 11
+    assert (await collect(request_for(stored, tmp_path / "b", since=later))).skipped["outside the time range"] == 13
 
 
 async def test_the_command_reads_where_the_config_writes(stored: Settings, tmp_path: Path) -> None:

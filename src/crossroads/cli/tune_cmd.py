@@ -110,3 +110,92 @@ def collect(config_path: str | None, **opts: Any) -> None:
 
 dataset = click.Command("dataset", callback=collect.callback, params=collect.params, help=collect.help,
                         context_settings=CONTEXT)  # fmt: skip
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+@tune.command("train", context_settings=CONTEXT)
+@click.option("--data", required=True, type=click.Path(dir_okay=False), help="train.jsonl from tune collect.")
+@click.option("--validation", type=click.Path(dir_okay=False), help="validation.jsonl: its loss is reported.")
+@click.option("--base", type=click.Path(dir_okay=False), help="GGUF to tune (default: the bundled SmolLM2).")
+@click.option("--out", default="crossroads-tuned", show_default=True, help="Folder for adapter.gguf and tune.json.")
+@click.option("--rank", type=click.IntRange(1, 256), default=8, show_default=True, help="LoRA rank.")
+@click.option("--alpha", type=click.IntRange(1), default=16, show_default=True, help="LoRA alpha (scale alpha/rank).")
+@click.option("--targets", default="q_proj,v_proj", show_default=True, help="Projections to adapt.")
+@click.option("--last-layers", type=click.IntRange(1), help="Adapt only the last N blocks (faster on CPU).")
+@click.option("--learning-rate", type=click.FloatRange(0, min_open=True), default=1e-3, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1), default=4, show_default=True)
+@click.option("--epochs", type=click.FloatRange(0, min_open=True), default=3.0, show_default=True)
+@click.option("--max-steps", type=click.IntRange(1), help="Stop after this many steps.")
+@click.option("--max-minutes", type=click.FloatRange(0, min_open=True), help="Stop after this long (then write).")
+@click.option("--max-length", type=click.IntRange(16), default=512, show_default=True, help="Tokens per example.")
+@click.option("--checkpoint-every", type=click.IntRange(0), default=50, show_default=True, help="Steps (0: never).")
+@click.option("--resume", is_flag=True, help="Continue from the newest checkpoint in --out.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--threads", type=click.IntRange(1), help="CPU threads (default: torch's choice).")
+def train(**opts: Any) -> None:
+    """Fine-tune the embedded model with LoRA on CPU; write a GGUF adapter for the embedded backend's lora:."""
+    from crossroads.tune.train import TrainRequest
+    from crossroads.tune.train import train as run
+
+    opts["targets"] = _csv(opts["targets"])
+    for name in ("data", "validation", "base"):
+        opts[name] = Path(opts[name]) if opts[name] else None
+    opts["out_dir"] = output_dir(opts.pop("out"), "--out", create=True)
+    try:
+        result = run(TrainRequest(**opts), _ProgressBar().update)
+    except ConfigError as exc:
+        fail(str(exc))
+    val = "" if result.validation_loss is None else f", validation loss {result.validation_loss:.3f}"
+    click.echo(
+        f"{result.steps} steps in {result.seconds:.0f} s (stopped by {result.stopped_by}): loss "
+        f"{result.first_loss:.3f} -> {result.last_loss:.3f}{val}\nwrote {result.adapter} and {result.manifest}\n"
+        f"serve it: add  lora: {result.adapter}  to an embedded backend (crossroads tune route prints a config)"
+    )
+
+
+class _ProgressBar:
+    """A rich progress bar with the loss, started on the first step (loading the model comes before)."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.task: Any = None
+
+    def update(self, step: int, total: int, loss: float, seconds: float) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        if self.bar is None:
+            columns = [
+                TextColumn("training"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("loss {task.fields[loss]}"),
+            ]
+            self.bar = Progress(*columns, TimeElapsedColumn())
+            self.bar.start()
+            self.task = self.bar.add_task("train", total=total, loss="-")
+        self.bar.update(self.task, completed=step, loss=f"{loss:.3f}")
+        if step >= total:
+            self.bar.stop()
+
+
+@tune.command("route", context_settings=CONTEXT)
+@click.option("--adapter", required=True, type=click.Path(dir_okay=False, exists=True), help="adapter.gguf.")
+@click.option("--model", default="support", show_default=True, help="Public model name clients ask for.")
+@click.option("--base", type=click.Path(dir_okay=False), help="The GGUF the adapter was trained on (default: bundled).")
+@click.option("--hosted-backend", default="openai", show_default=True, help="The hosted backend to cascade to.")
+@click.option("--hosted-model", default="gpt-4o-mini", show_default=True, help="Its upstream model.")
+@click.option("--schema", help="A JSON schema the local answer must match (else: it must be JSON).")
+@click.option("--shadow-sample", type=click.FloatRange(0, 1), default=0.05, show_default=True)
+def route(adapter: str, base: str | None, schema: str | None, **opts: Any) -> None:
+    """Print the model group that serves the tuned model first and cascades to the hosted one."""
+    from crossroads.tune.route import RouteRequest, route_yaml
+
+    try:
+        validators = [{"type": "json_schema", "schema": json.loads(schema)}] if schema else [{"type": "json"}]
+    except ValueError:
+        fail('--schema is not JSON — give a JSON schema, e.g. --schema \'{"type": "object"}\'')
+    request = RouteRequest(Path(adapter), base=Path(base) if base else None, validators=validators, **opts)
+    click.echo(route_yaml(request), nl=False)

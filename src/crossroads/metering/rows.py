@@ -102,9 +102,18 @@ def build_row(p: Pending, pricer: Pricer, sealer: Sealer | None = None) -> Row:
         "error_type": p.error_type,
         "route_reason": _short(facts.route_reason),
         "privacy": privacy_summary(facts.privacy),
-        "content": sealer.seal({"request": p.call.body, "response": response_text(p)}) if sealer else None,
+        "content": sealer.seal(sealed_content(p)) if sealer else None,
     }
     return Row(values, audit.Link(p.at, "request", p.call.request_id, audit.digest(values)))
+
+
+def sealed_content(p: Pending) -> dict[str, Any]:
+    """What content logging keeps: the request as the guard let it go, the answer the client got and — when the
+    guard put values back into it — the answer as the upstream gave it (``upstream_response``, placeholders in)."""
+    content = {"request": p.call.body, "response": response_text(p)}
+    if p.call.facts.upstream_answer is not None:
+        content["upstream_response"] = p.call.facts.upstream_answer
+    return content
 
 
 def build_rows(p: Pending, pricer: Pricer, sealer: Sealer | None = None) -> list[Row]:

@@ -86,6 +86,7 @@ class Facts:
     format: str | None = None  # the client's wire format when it is not Chat Completions (``anthropic_messages``)
     privacy: PrivacyFacts | None = None  # the guard's verdict (None without a guard)
     attempts: list[AttemptRecord] = field(default_factory=list)
+    upstream_answer: str | None = None  # the answer's text before the guard put values back (content logging)
 
 
 @dataclass(slots=True)

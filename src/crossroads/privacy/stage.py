@@ -46,6 +46,7 @@ from crossroads.privacy.transform.policy import CallPolicy, Verdict, policy_for
 from crossroads.privacy.transform.restore import json_string, plain, restore
 from crossroads.privacy.transform.stream import restored, restored_events
 from crossroads.privacy.transform.vault import Mapping, Vault
+from crossroads.routing.validators import answer_text
 
 log = logging.getLogger("crossroads.privacy")
 HEADER = "x-crossroads-privacy"
@@ -107,6 +108,8 @@ class PrivacyGuard(PassThrough):
             fix = partial(_fix, mapping.reverse)
             if fmt is not None:
                 return fmt.restore_answer(answer, fix, fmt.json_answer(call.body))
+            if mapping.reverse:  # the answer as the upstream gave it, placeholders in (content logging keeps it)
+                call.facts.upstream_answer = answer_text(answer)
             return restore_answer(answer, fix, json_answer(call.body))
         finally:
             self._done(scope)

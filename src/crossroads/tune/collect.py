@@ -4,10 +4,11 @@ Two sources, both written by a running gateway:
 
     shadow records   ``routing.shadow`` mirrors: the request after the privacy guard and each side's answer
                      before the guard restored anything (placeholders stay placeholders)
-    content log      ``metering.content_logging``: the request after the guard and the answer the client got,
-                     sealed with the Fernet key from the environment. The client's answer has the guard's values
-                     put back, so a row whose request the guard rewrote (an entity found and not allowed out) is
-                     left out: its answer holds values the hosted model never saw.
+    content log      ``metering.content_logging``: the request after the guard and the answer, sealed with the
+                     Fernet key from the environment. When the guard rewrote the request, the answer the client
+                     got has the values put back; the log then also keeps the answer as the upstream gave it
+                     (placeholders in), and that is the one taught. A rewritten row without it (a stream) is left
+                     out: its answer holds values the hosted model never saw.
 
 Only answers of hosted backends are taught (a local model's own answers teach it nothing). Each pair must pass
 the checks (the cascade validators of the model's group, or ones given) before it is kept; then pairs are

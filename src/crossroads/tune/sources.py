@@ -89,21 +89,29 @@ def from_content_log(url: str, key_env: str, hosted: frozenset[str], result: Col
 
 
 def _content_example(row: Any, sealer: Any, hosted: frozenset[str], result: CollectResult) -> Example | None:
-    why = _content_skip(row, hosted)
+    why, prompt, answer = _content_skip(row, hosted), None, None
     if why is None:
         try:
             content = sealer.open(row.content)
         except ValueError:
-            why = "sealed with another key"
-        else:
-            prompt, answer = prompt_of(content.get("request")), content.get("response")
-            why = "not a plain-text chat request" if prompt is None or not answer else None
-    if why is not None:
-        skip(result, why)
+            content, why = {}, "sealed with another key"
+        prompt = prompt_of(content.get("request"))
+        answer = content.get("upstream_response") if _rewritten(row) else content.get("response")
+        if why is None and (prompt is None or not content.get("response")):
+            why = "not a plain-text chat request"
+        elif why is None and not answer:
+            why = "the guard rewrote the request and the answer was logged only with its values restored"
+    if why is not None or prompt is None:
+        skip(result, why or "not a plain-text chat request")
         return None
-    assert prompt is not None
     at = row.at.replace(tzinfo=UTC).timestamp()
     return Example(at, prompt, str(answer), row.model, f"{row.backend}:{row.upstream_model}", "content", row.id)
+
+
+def _rewritten(row: Any) -> bool:
+    """The guard replaced values in the request (the client's answer then has them put back)."""
+    privacy = row.privacy or {}
+    return bool(privacy.get("entities")) and privacy.get("action") != "allow"
 
 
 def _content_skip(row: Any, hosted: frozenset[str]) -> str | None:
@@ -111,7 +119,4 @@ def _content_skip(row: Any, hosted: frozenset[str]) -> str | None:
         return "not a successful chat answer"
     if row.backend not in hosted:
         return "answered by a local backend" if row.backend else "no backend answered"
-    privacy = row.privacy or {}
-    if privacy.get("entities") and privacy.get("action") != "allow":
-        return "the guard rewrote the request (the logged answer has its values restored)"
     return None
