@@ -21,7 +21,10 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +33,38 @@ import openai
 import yaml
 from cryptography.fernet import Fernet
 
-from crossroads.testing.processes import crossroads_serve, running
+from crossroads.procs import stop_process
 from crossroads.testing.server import free_port
 from crossroads.tune.tickets import SCHEMA, assertions_for, make_tickets, teacher_answer
 
 HOSTED_MODEL = "gpt-4o-mini"
+
+
+@contextmanager
+def running(args: list[str], probe: str, port: int, env: dict[str, str] | None = None) -> Iterator[str]:
+    """A server process (its output in a temporary file) until the block ends; yields its base URL."""
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(args, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(1200):
+                if proc.poll() is not None:
+                    log.seek(0)
+                    raise SystemExit(f"{args[2:4]} exited: {log.read()[-3000:].decode(errors='replace')}")
+                try:
+                    if httpx.get(base + probe, timeout=1.0).status_code < 500:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            yield base
+        finally:
+            stop_process(proc)
+
+
+def crossroads_serve(config: Path, env: dict[str, str]) -> Any:
+    port = free_port()
+    args = [sys.executable, "-m", "crossroads", "serve", "--config", str(config), "--port", str(port)]
+    return running(args, "/health", port, env)
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> str:

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from crossroads.cli import main
 from crossroads.config import parse_settings
-from crossroads.testing.tiny_gguf import write_tiny_gguf
 from crossroads.tune.route import RouteRequest, route_config
+from tests.support.tiny_gguf import write_tiny_gguf
 
 pytest.importorskip("peft")
 
