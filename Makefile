@@ -35,7 +35,8 @@ $(VENV)/.installed-test: $(VENV)/.installed $(LOCK_TEST)
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test browser
 
-# The report's rendering test drives Debian's chromium (never a downloaded browser).
+# The report's rendering test and the dashboard's browser tests (Playwright, tests/ui) drive Debian's chromium
+# (never a downloaded browser: Playwright is pointed at /usr/bin/chromium).
 browser:
 	@test -x /usr/bin/chromium || apt-get install -y -q chromium || \
 		echo "crossroads: install Debian's chromium (apt-get install -y chromium) for the report's browser test"
