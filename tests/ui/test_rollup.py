@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select
 from crossroads.metering import rollup
 from crossroads.metering.keys import utcnow
 from crossroads.store import make_engine, upgrade
-from crossroads.store.models import LatencyHourly, LedgerRow, OutcomeHourly, PrivacyHourly, TrafficMinute, UsageHourly
+from crossroads.store.models import LatencyRollup, LedgerRow, OutcomeRollup, PrivacyRollup, TrafficMinute, UsageRollup
 from crossroads.ui import queries, ranges
 from tests.metering.conftest import pg_url, sqlite_url
 
@@ -73,7 +73,7 @@ def write(engine: Any, batch: list[dict[str, Any]]) -> None:
 def tables(engine: Any) -> dict[str, list[tuple[Any, ...]]]:
     found = {}
     with engine.connect() as conn:
-        for model in (UsageHourly, OutcomeHourly, TrafficMinute, LatencyHourly, PrivacyHourly):
+        for model in (UsageRollup, OutcomeRollup, TrafficMinute, LatencyRollup, PrivacyRollup):
             cols = [c for c in model.__table__.columns if c.name != "id"]
             found[model.__tablename__] = sorted(tuple(r) for r in conn.execute(select(*cols)))
     return found
@@ -97,8 +97,10 @@ def test_rollups_equal_the_ledger_and_rebuild_gives_the_same(engine: Any) -> Non
     with engine.connect() as conn:
         page = queries.overview(conn, r)
         privacy = queries.privacy(conn, r)
-        latency = conn.execute(select(func.sum(LatencyHourly.requests)).where(LatencyHourly.measure == "latency"))
-        assert latency.scalar_one() == len(requests)
+        for span in ("hour", "day"):
+            L = LatencyRollup
+            latency = conn.execute(select(func.sum(L.requests)).where(L.measure == "latency", L.span == span))
+            assert latency.scalar_one() == len(requests)
     assert page["requests"] == len(requests)
     assert page["errors"] == sum(1 for x in requests if x["status"] >= 400)
     assert Decimal(page["spend"]) == sum((x["cost"] or Decimal(0) for x in data), Decimal(0))
@@ -112,6 +114,13 @@ def test_rollups_equal_the_ledger_and_rebuild_gives_the_same(engine: Any) -> Non
         routing = queries.routing(conn, r)
     assert sum(h["fallbacks"] for h in routing) == sum(1 for x in requests if "fallback" in x["route_reason"])
     assert sum(h["retries"] for h in routing) == sum(1 for x in requests if "after " in x["route_reason"])
+    for name in ("1h", "6h", "24h", "today", "month"):  # hours, days and the edge between them
+        r = ranges.parse(name)
+        with engine.connect() as conn:
+            shown = queries.overview(conn, r)
+        inside = [x for x in data if x["at"] >= r.start]
+        assert shown["requests"] == sum(1 for x in requests if x["at"] >= r.start), name
+        assert Decimal(shown["spend"]) == sum((x["cost"] or Decimal(0) for x in inside), Decimal(0)), name
     before = tables(engine)
     with engine.begin() as conn:
         assert rollup.rebuild(conn, page=500) == len(data)
@@ -128,7 +137,8 @@ def test_the_migration_fills_the_rollups_from_a_ledger_already_written(sqlite_ur
     migrated = tables(engine)
     with engine.begin() as conn:
         rollup.rebuild(conn)
-    assert tables(engine) == migrated and sum(r[5] for r in migrated["usage_hourly"]) == len(data)
+    hourly = [r for r in migrated["usage_rollup"] if r[0] == "hour"]
+    assert tables(engine) == migrated and sum(r[6] for r in hourly) == len(data)
     engine.dispose()
 
 

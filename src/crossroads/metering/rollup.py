@@ -1,8 +1,9 @@
-"""The dashboard's rollups, kept in step with the ledger: each batch of ledger rows adds to its hour's groups
-(``usage_hourly`` by key, model and backend; ``outcome_hourly`` by status, error and privacy action), its minute
-(``traffic_minute``), the latency histograms and the guard's findings, in the writer's own transaction — a page
-then sums a few thousand rows however long the ledger is. Each table has only the dimensions its questions need,
-so its groups stay few (one table with every dimension would have nearly as many rows as the ledger).
+"""The dashboard's rollups, kept in step with the ledger: each batch of ledger rows adds to its groups
+(``usage_rollup`` by key, model and backend; ``outcome_rollup`` by status, error and privacy action), the latency
+histograms and the guard's findings — each per hour and per day (``span``) — and to its minute
+(``traffic_minute``), in the writer's own transaction. A page then sums a few thousand rows however long the
+ledger is: a long range reads days, short ones hours. Each table has only the dimensions its questions need, so
+its groups stay few (one table with every dimension would have nearly as many rows as the ledger).
 
 Adding is an upsert (``INSERT … ON CONFLICT DO UPDATE``: SQLite and PostgreSQL spell it alike); the groups
 are sorted first so concurrent writers lock rows in one order. ``rebuild`` computes them again from the
@@ -24,18 +25,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from crossroads.store.models import (
     OUTCOME_DIMS,
     USAGE_DIMS,
-    LatencyHourly,
+    LatencyRollup,
     LedgerRow,
-    OutcomeHourly,
-    PrivacyHourly,
+    OutcomeRollup,
+    PrivacyRollup,
     TrafficMinute,
-    UsageHourly,
+    UsageRollup,
 )
 
 BIN = 1.05  # histogram bins grow by 5%: a percentile read from them is within 2.5% of the exact one
 SHADOW_KEY = "shadow"
 USAGE_SUMS = ("requests", "cost", "prompt_tokens", "completion_tokens")
 OUTCOME_SUMS = ("requests", "cost", "tokens", "fallbacks", "failed_attempts")
+LATENCY_DIMS = ("span", "bucket", "measure", "bin", "requests")
+PRIVACY_DIMS = ("span", "bucket", "entity_type", "action", "requests", "found")
 INSERTS: dict[str, Callable[[Table], Any]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
@@ -53,6 +56,13 @@ def hour_of(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0)
 
 
+def day_of(at: datetime) -> datetime:
+    return at.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+SPANS = (("hour", hour_of), ("day", day_of))
+
+
 def kind_of(row: Mapping[str, Any]) -> str:
     if row["key_id"] == SHADOW_KEY:
         return "shadow"
@@ -66,65 +76,70 @@ def route_facts(reason: str | None) -> tuple[bool, int]:
 
 
 def usage_group(row: Mapping[str, Any]) -> tuple[Any, ...]:
-    return (hour_of(row["at"]), row["key_id"] or "", row["model"], row["backend"] or "", kind_of(row))
+    return (row["key_id"] or "", row["model"], row["backend"] or "", kind_of(row))
 
 
 def outcome_group(row: Mapping[str, Any]) -> tuple[Any, ...]:
     privacy = row["privacy"] or {}
     action, local = str(privacy.get("action") or ""), bool(privacy.get("local_only"))
-    return (hour_of(row["at"]), kind_of(row), int(row["status"]), row["error_type"] or "", action, local)
+    return (kind_of(row), int(row["status"]), row["error_type"] or "", action, local)
 
 
 class Sums:
-    """The rollups of some ledger rows, before they are added to the tables."""
+    """The rollups of some ledger rows, before they are added to the tables. Keys start with (span, bucket)."""
 
     def __init__(self) -> None:
         self.usage: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, Decimal(0), 0, 0])
         self.outcomes: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, Decimal(0), 0, 0, 0])
         self.minutes: dict[datetime, list[Any]] = defaultdict(lambda: [0, 0, Decimal(0)])
-        self.latency: dict[tuple[datetime, str, int], int] = defaultdict(int)
-        self.privacy: dict[tuple[datetime, str, str], list[int]] = defaultdict(lambda: [0, 0])
+        self.latency: dict[tuple[Any, ...], int] = defaultdict(int)
+        self.privacy: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
 
     def add(self, row: Mapping[str, Any]) -> None:
         cost = row["cost"] or Decimal(0)
         prompt, completion = int(row["prompt_tokens"]), int(row["completion_tokens"])
         fallback, failed = route_facts(row["route_reason"])
-        u = self.usage[usage_group(row)]
-        u[0], u[1], u[2], u[3] = u[0] + 1, u[1] + cost, u[2] + prompt, u[3] + completion
-        o = self.outcomes[outcome_group(row)]
-        o[0], o[1], o[2], o[3], o[4] = o[0] + 1, o[1] + cost, o[2] + prompt + completion, o[3] + fallback, o[4] + failed
-        minute = self.minutes[row["at"].replace(second=0, microsecond=0)]
-        minute[2] += cost
-        if kind_of(row) != "request":
-            return
-        hour = hour_of(row["at"])
-        minute[0] += 1
-        minute[1] += int(row["status"]) >= 400
-        self.latency[(hour, "latency", bin_of(float(row["latency_ms"])))] += 1
-        if row["ttft_ms"] is not None:
-            self.latency[(hour, "ttft", bin_of(float(row["ttft_ms"])))] += 1
+        request = kind_of(row) == "request"
+        usage, outcome = usage_group(row), outcome_group(row)
         privacy = row["privacy"] or {}
-        for entity, found in (privacy.get("entities") or {}).items():
-            p = self.privacy[(hour, str(entity), str(privacy.get("action") or ""))]
-            p[0] += 1
-            p[1] += int(found)
+        for span, of in SPANS:
+            at = (span, of(row["at"]))
+            u = self.usage[(*at, *usage)]
+            u[0], u[1], u[2], u[3] = u[0] + 1, u[1] + cost, u[2] + prompt, u[3] + completion
+            o = self.outcomes[(*at, *outcome)]
+            o[0], o[1], o[2] = o[0] + 1, o[1] + cost, o[2] + prompt + completion
+            o[3], o[4] = o[3] + fallback, o[4] + failed
+            if not request:
+                continue
+            self.latency[(*at, "latency", bin_of(float(row["latency_ms"])))] += 1
+            if row["ttft_ms"] is not None:
+                self.latency[(*at, "ttft", bin_of(float(row["ttft_ms"])))] += 1
+            for entity, found in (privacy.get("entities") or {}).items():
+                p = self.privacy[(*at, str(entity), str(privacy.get("action") or ""))]
+                p[0] += 1
+                p[1] += int(found)
+        minute = self.minutes[row["at"].replace(second=0, microsecond=0)]
+        minute[0] += request
+        minute[1] += request and int(row["status"]) >= 400
+        minute[2] += cost
 
     def write(self, conn: Connection) -> None:
         usage = [dict(zip(USAGE_DIMS + USAGE_SUMS, (*k, *v), strict=True)) for k, v in sorted(self.usage.items())]
-        _upsert(conn, UsageHourly.__table__, usage, USAGE_DIMS, USAGE_SUMS)
+        _upsert(conn, UsageRollup.__table__, usage, USAGE_DIMS, USAGE_SUMS)
         outcomes = [
             dict(zip(OUTCOME_DIMS + OUTCOME_SUMS, (*k, *v), strict=True)) for k, v in sorted(self.outcomes.items())
         ]
-        _upsert(conn, OutcomeHourly.__table__, outcomes, OUTCOME_DIMS, OUTCOME_SUMS)
+        _upsert(conn, OutcomeRollup.__table__, outcomes, OUTCOME_DIMS, OUTCOME_SUMS)
         minutes = [
             {"minute": m, "requests": r, "errors": e, "cost": c} for m, (r, e, c) in sorted(self.minutes.items())
         ]
         _upsert(conn, TrafficMinute.__table__, minutes, ("minute",), ("requests", "errors", "cost"))
-        latency = [{"hour": h, "measure": m, "bin": b, "requests": n} for (h, m, b), n in sorted(self.latency.items())]
-        _upsert(conn, LatencyHourly.__table__, latency, ("hour", "measure", "bin"), ("requests",))
+        bins = sorted(self.latency.items())
+        latency = [dict(zip(LATENCY_DIMS, (*k, n), strict=True)) for k, n in bins]
+        _upsert(conn, LatencyRollup.__table__, latency, LATENCY_DIMS[:-1], ("requests",))
         found = sorted(self.privacy.items())
-        privacy = [{"hour": h, "entity_type": t, "action": a, "requests": r, "found": f} for (h, t, a), (r, f) in found]
-        _upsert(conn, PrivacyHourly.__table__, privacy, ("hour", "entity_type", "action"), ("requests", "found"))
+        privacy = [dict(zip(PRIVACY_DIMS, (*k, r, f), strict=True)) for k, (r, f) in found]
+        _upsert(conn, PrivacyRollup.__table__, privacy, PRIVACY_DIMS[:-2], ("requests", "found"))
 
 
 def add(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -155,7 +170,7 @@ MEASURES = ("cost", "prompt_tokens", "completion_tokens", "latency_ms", "ttft_ms
 
 def rebuild(conn: Connection, page: int = 20_000) -> int:
     """Compute every rollup again from the ledger; returns the rows counted."""
-    for model in (UsageHourly, OutcomeHourly, TrafficMinute, LatencyHourly, PrivacyHourly):
+    for model in (UsageRollup, OutcomeRollup, TrafficMinute, LatencyRollup, PrivacyRollup):
         conn.execute(delete(model))
     columns = [LedgerRow.__table__.c[name] for name in COLUMNS + MEASURES]
     counted, after = 0, ""

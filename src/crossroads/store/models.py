@@ -163,20 +163,23 @@ class ShadowResult(Base):
 
 # The dashboard's rollups: kept by the ledger writer in the same transaction as the rows they count
 # (crossroads.metering.rollup), so a page sums a few thousand rollup rows instead of millions of ledger rows.
-# Dimensions are never NULL ('' stands for none), so each group is one row under its unique constraint.
-USAGE_DIMS = ("hour", "key_id", "model", "backend", "kind")
-OUTCOME_DIMS = ("hour", "kind", "status", "error_type", "privacy_action", "local_only")
+# Each is kept at two grains: ``span`` "hour" (``bucket`` a whole hour) and "day" (a whole day, UTC): a long
+# range reads days, its first partial day hours. Dimensions are never NULL ('' stands for none), so each group
+# is one row under its unique constraint, which leads with (span, bucket) and so also serves the range scans.
+USAGE_DIMS = ("span", "bucket", "key_id", "model", "backend", "kind")
+OUTCOME_DIMS = ("span", "bucket", "kind", "status", "error_type", "privacy_action", "local_only")
 
 
-class UsageHourly(Base):
-    """Ledger rows per hour, key, model and backend: what each spent (the pages' breakdowns).
+class UsageRollup(Base):
+    """Ledger rows per hour (and day), key, model and backend: what each spent (the pages' breakdowns).
     ``kind``: request (a client's call), shadow (a mirrored copy) or extra (a cascade step turned down, a judge)."""
 
-    __tablename__ = "usage_hourly"
-    __table_args__ = (UniqueConstraint(*USAGE_DIMS, name="uq_usage_hourly_group"),)
+    __tablename__ = "usage_rollup"
+    __table_args__ = (UniqueConstraint(*USAGE_DIMS, name="uq_usage_rollup_group"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    hour: Mapped[datetime] = mapped_column(DateTime)
+    span: Mapped[str] = mapped_column(String(4))
+    bucket: Mapped[datetime] = mapped_column(DateTime)
     key_id: Mapped[str] = mapped_column(String(32))
     model: Mapped[str] = mapped_column(String(200))
     backend: Mapped[str] = mapped_column(String(200))
@@ -187,15 +190,16 @@ class UsageHourly(Base):
     completion_tokens: Mapped[int] = mapped_column(BigInteger)
 
 
-class OutcomeHourly(Base):
-    """Ledger rows per hour and outcome — status, error type, the guard's action, kept local — with money, answers
-    a fallback model served and attempts that failed first (totals, errors, privacy and routing over time)."""
+class OutcomeRollup(Base):
+    """Ledger rows per hour (and day) and outcome — status, error type, the guard's action, kept local — with
+    money, answers a fallback model served and attempts that failed first (totals, errors, privacy, routing)."""
 
-    __tablename__ = "outcome_hourly"
-    __table_args__ = (UniqueConstraint(*OUTCOME_DIMS, name="uq_outcome_hourly_group"),)
+    __tablename__ = "outcome_rollup"
+    __table_args__ = (UniqueConstraint(*OUTCOME_DIMS, name="uq_outcome_rollup_group"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    hour: Mapped[datetime] = mapped_column(DateTime)
+    span: Mapped[str] = mapped_column(String(4))
+    bucket: Mapped[datetime] = mapped_column(DateTime)
     kind: Mapped[str] = mapped_column(String(8))
     status: Mapped[int] = mapped_column(Integer)
     error_type: Mapped[str] = mapped_column(String(64))
@@ -219,23 +223,27 @@ class TrafficMinute(Base):
     cost: Mapped[Decimal] = mapped_column(Money)
 
 
-class LatencyHourly(Base):
-    """Histogram of client request latency and time to first token per hour: bins 5% wide (``rollup.BIN``)."""
+class LatencyRollup(Base):
+    """Histogram of client request latency and time to first token per hour (and day): bins 5% wide
+    (``rollup.BIN``)."""
 
-    __tablename__ = "latency_hourly"
+    __tablename__ = "latency_rollup"
 
-    hour: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    span: Mapped[str] = mapped_column(String(4), primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
     measure: Mapped[str] = mapped_column(String(8), primary_key=True)  # latency | ttft
     bin: Mapped[int] = mapped_column(Integer, primary_key=True)
     requests: Mapped[int] = mapped_column(Integer)
 
 
-class PrivacyHourly(Base):
-    """What the guard found per hour: entity type and the request's action — requests and findings, never values."""
+class PrivacyRollup(Base):
+    """What the guard found per hour (and day): entity type and the request's action — requests and findings,
+    never values."""
 
-    __tablename__ = "privacy_hourly"
+    __tablename__ = "privacy_rollup"
 
-    hour: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    span: Mapped[str] = mapped_column(String(4), primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
     entity_type: Mapped[str] = mapped_column(String(64), primary_key=True)
     action: Mapped[str] = mapped_column(String(16), primary_key=True)
     requests: Mapped[int] = mapped_column(Integer)

@@ -10,8 +10,8 @@ from sqlalchemy import Connection, func, select
 
 from crossroads.metering.budget import period_start
 from crossroads.metering.keys import KeyRecord, record, usd, utcnow
-from crossroads.store.models import ApiKey, BudgetReservation, BudgetUsage, UsageHourly
-from crossroads.ui.queries import money
+from crossroads.store.models import ApiKey, BudgetReservation, BudgetUsage, UsageRollup
+from crossroads.ui.queries import money, window
 from crossroads.ui.ranges import Range
 
 
@@ -32,8 +32,8 @@ def keys(conn: Connection, r: Range) -> dict[str, Any]:
             .group_by(BudgetReservation.key_id)
         )
     }
-    U = UsageHourly
-    spend = dict(conn.execute(select(U.key_id, func.sum(U.cost)).where(U.hour >= r.start).group_by(U.key_id)).all())
+    U = UsageRollup
+    spend = dict(conn.execute(select(U.key_id, func.sum(U.cost)).where(window(U, r)).group_by(U.key_id)).all())
     listed = [_key(k, now, usage, flight, spend) for k in rows]
     return {
         "range": {"name": r.name, "label": r.label, "start": r.start.isoformat(), "now": r.now.isoformat()},

@@ -1,6 +1,6 @@
 """The numbers of the Overview, Privacy and Routing pages, summed in SQL from the ledger's rollups
-(``crossroads.metering.rollup``): the same statements on SQLite and PostgreSQL, each reading one hour-indexed
-range of a rollup table.
+(``crossroads.metering.rollup``): the same statements on SQLite and PostgreSQL. A range reads the hours of its
+first partial day and whole days after (``window``); both are index range scans of (span, bucket).
 
 Money leaves here as decimal strings (never floats); latency percentiles come from the 5%-wide histogram bins.
 """
@@ -11,17 +11,40 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import ColumnElement, Connection, case, func, or_, select
 
 from crossroads.metering.keys import usd
 from crossroads.metering.rollup import bin_value
-from crossroads.store.models import ApiKey, LatencyHourly, OutcomeHourly, PrivacyHourly, TrafficMinute, UsageHourly
+from crossroads.store.models import ApiKey, LatencyRollup, OutcomeRollup, PrivacyRollup, TrafficMinute, UsageRollup
 from crossroads.ui.ranges import Range, day_start, month_start
 
-U = UsageHourly
-O = OutcomeHourly  # noqa: E741
+U = UsageRollup
+O = OutcomeRollup  # noqa: E741
+L = LatencyRollup
+P = PrivacyRollup
 REQUEST = O.kind == "request"
 FAILED = REQUEST & (O.status >= 400)
+DAY = 86400
+
+
+def window(table: Any, r: Range) -> ColumnElement[bool]:
+    """The rollup rows that make up ``r``: hours up to its first midnight, whole days from there."""
+    hours = (table.span == "hour") & (table.bucket >= r.start)
+    if r.edge >= r.now:
+        return hours
+    return or_(hours & (table.bucket < r.edge), (table.span == "day") & (table.bucket >= r.edge))
+
+
+def series_window(table: Any, r: Range) -> ColumnElement[bool]:
+    """The rows a chart reads: hours for up to two days, else as ``window``."""
+    return (table.span == "hour") & (table.bucket >= r.start) if r.hourly else window(table, r)
+
+
+def step_of(span: str, bucket: Any, r: Range) -> float:
+    """Seconds a series point covers (today's day only until now)."""
+    if span == "hour":
+        return 3600.0
+    return max(1.0, min(float(DAY), (r.now - bucket).total_seconds()))
 
 
 def money(value: Any) -> str:
@@ -39,7 +62,7 @@ def overview(conn: Connection, r: Range) -> dict[str, Any]:
             func.coalesce(func.sum(case((FAILED, O.requests), else_=0)), 0),
             func.sum(O.cost),
             func.coalesce(func.sum(O.tokens), 0),
-        ).where(O.hour >= r.start)
+        ).where(window(O, r))
     ).one()
     requests, errors = int(totals[0]), int(totals[1])
     by_model, by_backend, by_key = breakdowns(conn, r)
@@ -63,13 +86,14 @@ def overview(conn: Connection, r: Range) -> dict[str, Any]:
 
 
 def spend_since(conn: Connection, start: Any) -> str:
-    return money(conn.execute(select(func.sum(O.cost)).where(O.hour >= start)).scalar_one())
+    """Spend since a midnight (today, this month): whole days."""
+    return money(conn.execute(select(func.sum(O.cost)).where(O.span == "day", O.bucket >= start)).scalar_one())
 
 
 def errors_by_type(conn: Connection, r: Range) -> list[dict[str, Any]]:
     query = (
         select(O.error_type, O.status, func.sum(O.requests))
-        .where(O.hour >= r.start, FAILED)
+        .where(window(O, r), FAILED)
         .group_by(O.error_type, O.status)
         .order_by(func.sum(O.requests).desc())
     )
@@ -88,7 +112,7 @@ def breakdowns(conn: Connection, r: Range) -> tuple[list[dict[str, Any]], ...]:
             func.sum(U.prompt_tokens),
             func.sum(U.completion_tokens),
         )
-        .where(U.hour >= r.start)
+        .where(window(U, r))
         .group_by(U.key_id, U.model, U.backend)
     )
     groups: tuple[dict[str, list[Any]], ...] = ({}, {}, {})
@@ -116,10 +140,7 @@ def key_names(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, An
 
 def percentiles(conn: Connection, r: Range, measure: str) -> dict[str, float | None]:
     query = (
-        select(LatencyHourly.bin, func.sum(LatencyHourly.requests))
-        .where(LatencyHourly.hour >= r.start, LatencyHourly.measure == measure)
-        .group_by(LatencyHourly.bin)
-        .order_by(LatencyHourly.bin)
+        select(L.bin, func.sum(L.requests)).where(window(L, r), L.measure == measure).group_by(L.bin).order_by(L.bin)
     )
     bins = [(int(b), int(n)) for b, n in conn.execute(query)]
     return {"p50": quantile(bins, 0.50), "p99": quantile(bins, 0.99)}
@@ -141,55 +162,53 @@ def quantile(bins: Iterable[tuple[int, int]], q: float) -> float | None:
 
 
 def series(conn: Connection, r: Range) -> dict[str, list[Any]]:
-    """Requests, errors and spend per minute (short ranges) or per hour."""
+    """Requests/s, errors and spend per minute (short ranges), hour (up to two days) or day."""
     if r.minutes:
         t = TrafficMinute
-        query = select(t.minute, t.requests, t.errors, t.cost).where(t.minute >= r.start).order_by(t.minute)
-        step = 60
+        minutes = select(t.minute, t.requests, t.errors, t.cost).where(t.minute >= r.start).order_by(t.minute)
+        rows = [(at, 60.0, int(n), int(e), c) for at, n, e, c in conn.execute(minutes)]
     else:
         query = (
             select(
-                O.hour,
+                O.span,
+                O.bucket,
                 func.sum(case((REQUEST, O.requests), else_=0)),
                 func.sum(case((FAILED, O.requests), else_=0)),
                 func.sum(O.cost),
             )
-            .where(O.hour >= r.start)
-            .group_by(O.hour)
-            .order_by(O.hour)
+            .where(series_window(O, r))
+            .group_by(O.span, O.bucket)
+            .order_by(O.bucket)
         )
-        step = 3600
-    rows = [(at, int(n), int(e), c) for at, n, e, c in conn.execute(query)]
+        rows = [(at, step_of(span, at, r), int(n), int(e), c) for span, at, n, e, c in conn.execute(query)]
     return {
-        "step_seconds": [step],
         "t": [at.isoformat() + "Z" for at, *_ in rows],
-        "requests_per_second": [round(n / step, 4) for _, n, _, _ in rows],
-        "errors": [e for _, _, e, _ in rows],
+        "step_seconds": [step for _, step, *_ in rows],
+        "requests_per_second": [round(n / step, 4) for _, step, n, _, _ in rows],
+        "errors": [e for *_, e, _ in rows],
         "spend": [money(c) for *_, c in rows],
     }
 
 
 def privacy(conn: Connection, r: Range) -> dict[str, Any]:
-    in_range = (O.hour >= r.start) & REQUEST
     rows = conn.execute(
-        select(O.hour, O.privacy_action, O.local_only, func.sum(O.requests))
-        .where(in_range)
-        .group_by(O.hour, O.privacy_action, O.local_only)
-        .order_by(O.hour)
+        select(O.span, O.bucket, O.privacy_action, O.local_only, func.sum(O.requests))
+        .where(series_window(O, r), REQUEST)
+        .group_by(O.span, O.bucket, O.privacy_action, O.local_only)
+        .order_by(O.bucket)
     ).all()
     by_action: dict[str, int] = {}
     over_time: dict[tuple[Any, str], int] = {}
     kept = requests = 0
-    for hour, action, local, n in rows:
+    for _, hour, action, local, n in rows:
         by_action[action or "none"] = by_action.get(action or "none", 0) + int(n)
         requests += int(n)
         kept += int(n) if local else 0
         if action:
             over_time[(hour, action)] = over_time.get((hour, action), 0) + int(n)
-    P = PrivacyHourly
     types = conn.execute(
         select(P.entity_type, P.action, func.sum(P.requests), func.sum(P.found))
-        .where(P.hour >= r.start)
+        .where(window(P, r))
         .group_by(P.entity_type, P.action)
         .order_by(func.sum(P.found).desc(), P.entity_type)
     ).all()
@@ -207,12 +226,12 @@ def privacy(conn: Connection, r: Range) -> dict[str, Any]:
 
 
 def routing(conn: Connection, r: Range) -> list[dict[str, Any]]:
-    """Per hour: client requests, those a fallback model served, and attempts that failed before an answer."""
+    """Per hour (or day): client requests, those a fallback model served, attempts that failed before an answer."""
     query = (
-        select(O.hour, func.sum(O.requests), func.sum(O.fallbacks), func.sum(O.failed_attempts))
-        .where(O.hour >= r.start, REQUEST)
-        .group_by(O.hour)
-        .order_by(O.hour)
+        select(O.bucket, func.sum(O.requests), func.sum(O.fallbacks), func.sum(O.failed_attempts))
+        .where(series_window(O, r), REQUEST)
+        .group_by(O.span, O.bucket)
+        .order_by(O.bucket)
     )
     return [
         {"hour": h.isoformat() + "Z", "requests": int(n), "fallbacks": int(f), "retries": int(a)}

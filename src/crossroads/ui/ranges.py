@@ -28,6 +28,17 @@ class Range:
         return self.now - self.start <= timedelta(hours=7)
 
     @property
+    def hourly(self) -> bool:
+        """Series by hour (up to two days) rather than by day."""
+        return self.now - self.start <= timedelta(hours=48)
+
+    @property
+    def edge(self) -> datetime:
+        """The first midnight at or after the start: the range reads hours before it and days from it."""
+        day = day_start(self.start)
+        return day if day == self.start else day + timedelta(days=1)
+
+    @property
     def seconds(self) -> float:
         return max(1.0, (self.now - self.start).total_seconds())
 

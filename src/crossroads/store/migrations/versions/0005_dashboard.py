@@ -1,5 +1,5 @@
-"""dashboard: rollups of the ledger (usage and outcomes per hour, traffic per minute, latency histograms,
-privacy findings), audit verifications, and key roles (admin / viewer may sign in to the dashboard)
+"""dashboard: rollups of the ledger (usage, outcomes, latency histograms and privacy findings per hour and per
+day, traffic per minute), audit verifications, and key roles (admin / viewer may sign in to the dashboard)
 
 Revision ID: 0005
 Revises: 0004
@@ -18,17 +18,18 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-USAGE_DIMS = ("hour", "key_id", "model", "backend", "kind")
-OUTCOME_DIMS = ("hour", "kind", "status", "error_type", "privacy_action", "local_only")
+USAGE_DIMS = ("span", "bucket", "key_id", "model", "backend", "kind")
+OUTCOME_DIMS = ("span", "bucket", "kind", "status", "error_type", "privacy_action", "local_only")
 
 
 def upgrade() -> None:
     with op.batch_alter_table("api_keys") as batch:
         batch.add_column(sa.Column("role", sa.String(length=16), nullable=True))
     op.create_table(
-        "usage_hourly",
+        "usage_rollup",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("hour", sa.DateTime(), nullable=False),
+        sa.Column("span", sa.String(length=4), nullable=False),
+        sa.Column("bucket", sa.DateTime(), nullable=False),
         sa.Column("key_id", sa.String(length=32), nullable=False),
         sa.Column("model", sa.String(length=200), nullable=False),
         sa.Column("backend", sa.String(length=200), nullable=False),
@@ -38,12 +39,13 @@ def upgrade() -> None:
         sa.Column("prompt_tokens", sa.BigInteger(), nullable=False),
         sa.Column("completion_tokens", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint(*USAGE_DIMS, name="uq_usage_hourly_group"),
+        sa.UniqueConstraint(*USAGE_DIMS, name="uq_usage_rollup_group"),
     )
     op.create_table(
-        "outcome_hourly",
+        "outcome_rollup",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("hour", sa.DateTime(), nullable=False),
+        sa.Column("span", sa.String(length=4), nullable=False),
+        sa.Column("bucket", sa.DateTime(), nullable=False),
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("status", sa.Integer(), nullable=False),
         sa.Column("error_type", sa.String(length=64), nullable=False),
@@ -55,7 +57,7 @@ def upgrade() -> None:
         sa.Column("fallbacks", sa.Integer(), nullable=False),
         sa.Column("failed_attempts", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint(*OUTCOME_DIMS, name="uq_outcome_hourly_group"),
+        sa.UniqueConstraint(*OUTCOME_DIMS, name="uq_outcome_rollup_group"),
     )
     op.create_table(
         "traffic_minute",
@@ -66,21 +68,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("minute"),
     )
     op.create_table(
-        "latency_hourly",
-        sa.Column("hour", sa.DateTime(), nullable=False),
+        "latency_rollup",
+        sa.Column("span", sa.String(length=4), nullable=False),
+        sa.Column("bucket", sa.DateTime(), nullable=False),
         sa.Column("measure", sa.String(length=8), nullable=False),
         sa.Column("bin", sa.Integer(), nullable=False),
         sa.Column("requests", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("hour", "measure", "bin"),
+        sa.PrimaryKeyConstraint("span", "bucket", "measure", "bin"),
     )
     op.create_table(
-        "privacy_hourly",
-        sa.Column("hour", sa.DateTime(), nullable=False),
+        "privacy_rollup",
+        sa.Column("span", sa.String(length=4), nullable=False),
+        sa.Column("bucket", sa.DateTime(), nullable=False),
         sa.Column("entity_type", sa.String(length=64), nullable=False),
         sa.Column("action", sa.String(length=16), nullable=False),
         sa.Column("requests", sa.Integer(), nullable=False),
         sa.Column("found", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("hour", "entity_type", "action"),
+        sa.PrimaryKeyConstraint("span", "bucket", "entity_type", "action"),
     )
     op.create_table(
         "audit_checks",
@@ -106,11 +110,11 @@ def downgrade() -> None:
     op.drop_index("ix_audit_checks_at", table_name="audit_checks")
     for table in (
         "audit_checks",
-        "privacy_hourly",
-        "latency_hourly",
+        "privacy_rollup",
+        "latency_rollup",
         "traffic_minute",
-        "outcome_hourly",
-        "usage_hourly",
+        "outcome_rollup",
+        "usage_rollup",
     ):
         op.drop_table(table)
     with op.batch_alter_table("api_keys") as batch:
