@@ -1,28 +1,30 @@
 """The one exception tree of crossroads, mapped once to OpenAI-style error JSON.
 
-    CrossroadsError                      500 api_error (never raised for a user's mistake)
-    ├── ConfigError                      not HTTP: an invalid crossroads.yaml, with every problem listed
-    ├── InvalidRequest                   400 invalid_request_error (bad JSON, missing/ill-typed field)
-    │   ├── PayloadTooLarge              413 invalid_request_error
-    │   └── RequestTimeout               408 invalid_request_error (the body did not arrive in time)
-    ├── ClientClosed                     499 the client went away (nobody reads the answer; logged, not raised)
-    ├── AuthenticationFailed             401 authentication_error
-    ├── PermissionDenied                 403 permission_error
-    │   └── PrivacyRefused               403, code privacy_*: the privacy policy forbids this target (an attempt
-    │                                    on it is skipped; the next candidate may be allowed)
-    ├── NotFound                         404 invalid_request_error
-    │   └── ModelNotFound                404 invalid_request_error, code model_not_found
-    ├── Unsupported                      400 invalid_request_error (a feature a backend lacks)
-    ├── RateLimited                      429 rate_limit_error
-    │   └── QuotaExceeded                429 insufficient_quota (a key's budget is spent)
-    ├── ServiceUnavailable               503 service_unavailable (a backend not loaded/reachable)
-    └── UpstreamError                    the backend failed
-        ├── UpstreamStatusError          an upstream 4xx passed through with its status and message
-        ├── BadGateway                   502 upstream 5xx, connection failure, malformed answer
-        └── GatewayTimeout               504 upstream timeout
+    class                            status type/code                          raised for
+    CrossroadsError                  500 api_error                             never for a user's mistake
+    ├── ConfigError                  500 api_error                             an invalid crossroads.yaml (not HTTP)
+    ├── InvalidRequest               400 invalid_request_error                 bad JSON, a missing or ill-typed field
+    │   ├── PayloadTooLarge          413 invalid_request_error/request_too_large
+    │   ├── RequestTimeout           408 invalid_request_error/request_timeout the body did not arrive in time
+    │   └── Unsupported              400 invalid_request_error/unsupported_parameter  a feature a backend lacks
+    ├── ClientClosed                 499 client_closed/client_closed           the client went away (logged only)
+    ├── AuthenticationFailed         401 authentication_error/invalid_api_key
+    ├── PermissionDenied             403 permission_error
+    │   └── PrivacyRefused           403 permission_error                      code privacy_*: policy forbids a target
+    ├── NotFound                     404 invalid_request_error
+    │   └── ModelNotFound            404 invalid_request_error/model_not_found
+    ├── RateLimited                  429 rate_limit_error/rate_limit_exceeded
+    │   └── QuotaExceeded            429 insufficient_quota/insufficient_quota a key's budget is spent
+    ├── ServiceUnavailable           503 service_unavailable/backend_unavailable  a backend not loaded or reachable
+    └── UpstreamError                500 upstream_error                        the backend failed
+        ├── UpstreamStatusError      4xx (the upstream's type and code)        an upstream 4xx, passed through
+        ├── BadGateway               502 upstream_error/bad_gateway            upstream 5xx, refused, malformed answer
+        └── GatewayTimeout           504 timeout_error/upstream_timeout
 
-Every error knows its HTTP status and renders itself as
-``{"error": {"message", "type", "param", "code"}}``.
+Commands add leaves of their own: ``ConfigError`` ← ``CatalogError``, ``EvalError`` (← ``SuiteError``),
+``ReportError``, ``TcoError``; ``CrossroadsError`` ← ``BenchError``. Every error knows its HTTP status and renders
+itself as ``{"error": {"message", "type", "param", "code"}}``. Exceptions that never leave their module (a regex
+the gate cannot translate, a scan that failed) are signals, not part of this tree.
 """
 
 from __future__ import annotations

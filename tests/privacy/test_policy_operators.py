@@ -9,7 +9,7 @@ from crossroads.privacy.config import PrivacyConfig
 from crossroads.privacy.spans import Span
 from crossroads.privacy.transform.operators import apply, hasher, mask, operators, redact
 from crossroads.privacy.transform.policy import Verdict, policy_for
-from crossroads.privacy.transform.vault import Mapping, Vault
+from crossroads.privacy.transform.vault import Pseudonyms, Vault
 
 TEXT = "mail ann@example.com, card 4111 1111 1111 1111, mail ann@example.com again, bob@example.org"
 SPANS = [
@@ -21,7 +21,7 @@ SPANS = [
 
 
 def run(actions: dict[str, str], key: bytes = b"k") -> str:
-    return apply(TEXT, SPANS, lambda t: actions.get(t, "allow"), operators(key, Mapping()))  # type: ignore[arg-type,return-value]
+    return apply(TEXT, SPANS, lambda t: actions.get(t, "allow"), operators(key, Pseudonyms()))  # type: ignore[arg-type,return-value]
 
 
 def test_redact_and_allow() -> None:
@@ -49,7 +49,7 @@ def test_hash_is_keyed_and_stable() -> None:
 
 
 def test_pseudonymize_same_value_same_placeholder() -> None:
-    mapping = Mapping()
+    mapping = Pseudonyms()
     out = apply(TEXT, SPANS, lambda t: "pseudonymize", operators(b"k", mapping))
     assert out == ("mail <EMAIL_ADDRESS_1>, card <CREDIT_CARD_1>, mail <EMAIL_ADDRESS_1> again, <EMAIL_ADDRESS_2>")
     assert mapping.reverse["<EMAIL_ADDRESS_2>"] == "bob@example.org"
@@ -113,7 +113,7 @@ def test_vault_ttl_and_scopes() -> None:
 
 
 def test_new_placeholders_skip_those_the_request_holds_as_text() -> None:
-    mapping = Mapping()
+    mapping = Pseudonyms()
     taken = {"<EMAIL_ADDRESS_1>", "<EMAIL_ADDRESS_2>", "<EMAIL_ADDRESS_4>"}
     out = apply(TEXT, SPANS, lambda t: "pseudonymize", operators(b"k", mapping, taken))
     assert out == "mail <EMAIL_ADDRESS_3>, card <CREDIT_CARD_1>, mail <EMAIL_ADDRESS_3> again, <EMAIL_ADDRESS_5>"

@@ -12,10 +12,10 @@ from crossroads.backends import Endpoint
 from crossroads.config import parse_settings
 from crossroads.errors import BadGateway
 from crossroads.pipeline import Call
+from crossroads.routing.answer_checks import VALIDATORS
 from crossroads.routing.config import ValidatorConfig
 from crossroads.routing.router import Router
 from crossroads.routing.streams import drain
-from crossroads.routing.validators import VALIDATORS
 from tests.support.scripted import ScriptedBackend
 
 SCHEMA = {"type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}}

@@ -15,7 +15,7 @@ from crossroads.privacy.detect.analyzer import Analyzer
 from crossroads.privacy.spans import Span
 from crossroads.privacy.transform.operators import apply, hmac_key, operators
 from crossroads.privacy.transform.policy import CallPolicy, policy_for
-from crossroads.privacy.transform.vault import Mapping
+from crossroads.privacy.transform.vault import Pseudonyms
 
 # without a privacy section: look for everything, and --redact redacts everything
 SCAN_ALL = PrivacyConfig(default={"*": "redact"})
@@ -67,7 +67,7 @@ def _redacted(config: PrivacyConfig, policy: CallPolicy, text: str, spans: Seque
         key = hmac_key(config)
     except ConfigError as exc:
         fail(str(exc))
-    return apply(text, spans, policy.action, operators(key, Mapping()))
+    return apply(text, spans, policy.action, operators(key, Pseudonyms()))
 
 
 OUTCOMES = {

@@ -28,7 +28,6 @@ from crossroads.metering.streams import UsageStream, as_error
 from crossroads.pipeline import Call, Next, NextStream, PassThrough
 from crossroads.pipeline.call import AttemptRecord, Facts
 
-OPEN = None
 SHADOW_ACCOUNT = KeyRecord(id="shadow", name="shadow", prefix="")  # the ledger's key_id for mirrored calls
 
 
@@ -51,7 +50,7 @@ class MeteringStage(PassThrough):
 
     async def _admit(self, call: Call) -> Ticket | None:
         if not self.keys.active:
-            return OPEN
+            return None  # no API keys configured: nothing to authenticate or admit against
         key = await self.authenticate(call.headers, call.client)
         call.key = key
         try:

@@ -45,8 +45,8 @@ from crossroads.privacy.transform.operators import hmac_key, operators
 from crossroads.privacy.transform.policy import CallPolicy, Verdict, policy_for
 from crossroads.privacy.transform.restore import json_string, plain, restore
 from crossroads.privacy.transform.stream import restored, restored_events
-from crossroads.privacy.transform.vault import Mapping, Vault
-from crossroads.routing.validators import answer_text
+from crossroads.privacy.transform.vault import Pseudonyms, Vault
+from crossroads.routing.answer_checks import answer_text
 
 log = logging.getLogger("crossroads.privacy")
 HEADER = "x-crossroads-privacy"
@@ -152,7 +152,7 @@ class PrivacyGuard(PassThrough):
                 headers={HEADER: call.response_headers.get(HEADER, "")},
             ) from exc
 
-    async def _guard(self, call: Call) -> tuple[Mapping, str | None]:
+    async def _guard(self, call: Call) -> tuple[Pseudonyms, str | None]:
         requested = self._policy(call, call.model, "")
         try:
             leaves = self.leaves(call.body)
@@ -296,7 +296,7 @@ class PrivacyGuard(PassThrough):
             found += [s._replace(start=s.start + offset, end=s.end + offset) for s in spans]
         return resolve(found) if len(found) > 1 else found
 
-    def _scan_failed(self, call: Call, reason: str) -> Mapping:
+    def _scan_failed(self, call: Call, reason: str) -> Pseudonyms:
         verdict = Verdict(error=reason)
         self._record(call, verdict)
         if self.config.on_error == "block":
@@ -307,13 +307,13 @@ class PrivacyGuard(PassThrough):
                 code="privacy_scan_failed",
             )
         call.local_only = True
-        return Mapping()
+        return Pseudonyms()
 
     def _record(self, call: Call, verdict: Verdict) -> None:
         call.facts.privacy = verdict.facts()
         call.response_headers[HEADER] = verdict.header()
 
-    def _mapping(self, call: Call) -> tuple[str | None, Mapping]:
+    def _mapping(self, call: Call) -> tuple[str | None, Pseudonyms]:
         """The request's own mapping, or a conversation's: under an API key, the key id's conversation of that
         name; without keys, only a conversation id this gateway issued (an unknown one starts a new conversation,
         whose id goes back in the response header)."""

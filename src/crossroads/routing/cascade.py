@@ -14,10 +14,10 @@ from typing import Any
 from crossroads.backends.base import Body, Endpoint
 from crossroads.errors import CrossroadsError
 from crossroads.pipeline.call import AttemptRecord, Call
+from crossroads.routing.answer_checks import Check, answer_text, build_checks, first_failure, question_text
 from crossroads.routing.deployment import Deployment
 from crossroads.routing.groups import Group
 from crossroads.routing.streams import chunks_text, drain, replay
-from crossroads.routing.validators import Check, answer_text, build_checks, first_failure, question_text
 
 JudgeCall = Callable[[Call, str, str], Awaitable[str]]
 

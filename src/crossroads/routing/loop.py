@@ -52,7 +52,7 @@ class _Run:
     last: tuple[Deployment, CrossroadsError] | None = None  # the last failure
 
 
-class Loop:
+class AttemptLoop:
     def __init__(
         self, retry: RetryConfig, groups: Mapping[str, Group], cascade: Cascade, rng: Random, reasons: str = "brief"
     ) -> None:

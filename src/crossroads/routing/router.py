@@ -5,7 +5,7 @@ It is the innermost step of the gateway's chain and owns its background work: ``
 active health checks (``routing.health.interval``), ``aclose`` stops them and lets shadow mirrors finish.
 
 ``send`` opens an answer, ``stream`` opens a stream up to its first chunk (so a stream falls back only
-before anything reached the client; later errors end it with an error event); ``loop.Loop`` tries the
+before anything reached the client; later errors end it with an error event); ``loop.AttemptLoop`` tries the
 candidates. Candidates come from ``plan.candidates``, which never lists a hosted deployment for a call
 that must stay local — every retry, fallback, cascade step, judge call and shadow mirror obeys that.
 """
@@ -25,7 +25,7 @@ from crossroads.routing import attempt, health, scope, status
 from crossroads.routing.cascade import Cascade
 from crossroads.routing.deployment import Deployment
 from crossroads.routing.groups import build_groups
-from crossroads.routing.loop import Loop, Served
+from crossroads.routing.loop import AttemptLoop, Served
 from crossroads.routing.shadow import LazySink, Shadower, ShadowSink
 from crossroads.routing.streams import watched
 
@@ -44,7 +44,7 @@ class Router:
         self.rng = rng or Random()
         self.groups, self.registry = build_groups(settings, backends)
         self.cascade = Cascade(self.groups, self._judge)
-        self.loop = Loop(self.retry, self.groups, self.cascade, self.rng, settings.routing.reason_header)
+        self.attempt_loop = AttemptLoop(self.retry, self.groups, self.cascade, self.rng, settings.routing.reason_header)
         sink = shadow_sink or LazySink(settings)
         self.shadower = Shadower(sink, settings.routing.shadow_max_in_flight, self.rng, self.retry.attempt_timeout)
         self.health_interval = settings.routing.health.interval
@@ -70,14 +70,14 @@ class Router:
 
     async def send(self, call: Call) -> Body:
         group = self.groups[call.model]
-        served = await self.loop.route(call, group, _open_answer)
+        served = await self.attempt_loop.route(call, group, _open_answer)
         if group.shadows:
             self._mirror(call, served, self.cascade.text(served.result, call.endpoint))
         return served.result
 
     async def stream(self, call: Call) -> AsyncIterator[Body]:
         group = self.groups[call.model]
-        served = await self.loop.route(call, group, _open_stream)
+        served = await self.attempt_loop.route(call, group, _open_stream)
         if not group.shadows:
             return served.result
         return watched(served.result, lambda text: self._mirror(call, served, text), call.endpoint)

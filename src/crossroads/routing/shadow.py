@@ -28,9 +28,9 @@ from crossroads.backends.base import Body
 from crossroads.errors import CrossroadsError, PrivacyRefused
 from crossroads.pipeline.call import AttemptRecord, Call, Target
 from crossroads.routing import attempt
+from crossroads.routing.answer_checks import answer_text
 from crossroads.routing.deployment import Deployment
 from crossroads.routing.groups import Group, Shadow
-from crossroads.routing.validators import answer_text
 
 log = logging.getLogger("crossroads.routing.shadow")
 DEFAULT_LOG = "crossroads-shadow.jsonl"

@@ -27,8 +27,8 @@ from typing import Any
 
 from crossroads.config import Settings
 from crossroads.errors import ConfigError
+from crossroads.routing.answer_checks import Check, Judge, build_checks, first_failure
 from crossroads.routing.config import ValidatorConfig
-from crossroads.routing.validators import Check, Judge, build_checks, first_failure
 from crossroads.tune.dataset import Example, dedupe, split_by_time, write_jsonl
 
 
@@ -82,7 +82,7 @@ async def collect_with_gateway(request: CollectRequest, settings: Settings) -> C
         return await collect(request)
     from crossroads.backends.base import Endpoint
     from crossroads.gateway import Gateway
-    from crossroads.routing.validators import answer_text
+    from crossroads.routing.answer_checks import answer_text
 
     gateway = Gateway(settings)
     await gateway.start()

@@ -17,7 +17,7 @@ from collections.abc import Callable, Container, Sequence
 from crossroads.errors import ConfigError
 from crossroads.privacy.config import Action, PrivacyConfig
 from crossroads.privacy.spans import Span
-from crossroads.privacy.transform.vault import Mapping
+from crossroads.privacy.transform.vault import Pseudonyms
 
 Operator = Callable[[str, str], str]
 KEEP_LAST = 4
@@ -47,7 +47,7 @@ def hasher(key: bytes) -> Operator:
     return hash_
 
 
-def pseudonymizer(mapping: Mapping, taken: Container[str]) -> Operator:
+def pseudonymizer(mapping: Pseudonyms, taken: Container[str]) -> Operator:
     """Placeholders from ``mapping``, never one of ``taken`` (placeholders the request holds as text) anew."""
 
     def pseudonymize(entity_type: str, value: str) -> str:
@@ -56,7 +56,7 @@ def pseudonymizer(mapping: Mapping, taken: Container[str]) -> Operator:
     return pseudonymize
 
 
-def operators(key: bytes, mapping: Mapping, taken: Container[str] = frozenset()) -> dict[str, Operator]:
+def operators(key: bytes, mapping: Pseudonyms, taken: Container[str] = frozenset()) -> dict[str, Operator]:
     return {"redact": redact, "mask": mask, "hash": hasher(key), "pseudonymize": pseudonymizer(mapping, taken)}
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 
 @dataclass
-class Mapping:
+class Pseudonyms:
     """value ⇄ placeholder for one request or conversation."""
 
     forward: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -42,22 +42,22 @@ class Mapping:
         return token
 
     def __repr__(self) -> str:  # never show values
-        return f"Mapping({len(self.reverse)} placeholders)"
+        return f"Pseudonyms({len(self.reverse)} placeholders)"
 
 
 class Vault:
     def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl_s = ttl_s
         self.clock = clock
-        self._mappings: dict[str, Mapping] = {}
+        self._mappings: dict[str, Pseudonyms] = {}
 
-    def get(self, scope: str) -> Mapping:
+    def get(self, scope: str) -> Pseudonyms:
         """The live mapping for ``scope`` (a new one if none or expired); its time to live starts over."""
         now = self.clock()
         self._purge(now)
         mapping = self._mappings.get(scope)
         if mapping is None:
-            mapping = self._mappings[scope] = Mapping()
+            mapping = self._mappings[scope] = Pseudonyms()
         mapping.expires = now + self.ttl_s
         return mapping
 

@@ -50,7 +50,7 @@ Array = Any
 Matmul = Callable[[Array, Array], Array]
 
 
-class Unsupported(Exception):
+class NotFusable(Exception):
     """The model is not the structure this module knows how to fuse."""
 
 
@@ -72,7 +72,7 @@ def fuse(nlp: Any, exact: bool = False) -> bool:
         return False
     try:
         fused = fused_tok2vec(tok2vec, exact)
-    except (Unsupported, ImportError, KeyError, ValueError):  # not the layers, attributes or thinc/spaCy it knows
+    except (NotFusable, ImportError, KeyError, ValueError):  # not the layers, attributes or thinc/spaCy it knows
         return False
     if not same_output(tok2vec, fused, [nlp.make_doc(text) for text in PROBES]):
         return False
@@ -121,12 +121,12 @@ class Network:
 
 
 def fused_tok2vec(tok2vec: Any, exact: bool = False) -> Any:
-    """One thinc Model computing what ``tok2vec`` computes at inference. Raises :class:`Unsupported` for any
+    """One thinc Model computing what ``tok2vec`` computes at inference. Raises :class:`NotFusable` for any
     other structure than the one :class:`Network` describes."""
     from thinc.api import Model, NumpyOps
 
     if not isinstance(tok2vec.ops, NumpyOps):
-        raise Unsupported("not on the CPU")
+        raise NotFusable("not on the CPU")
     network = read(tok2vec)
     forward = make_forward(tok2vec.ops, network, exact)
     return Model(FUSED_NAME, forward, dims={"nO": int(network.W.shape[0]), "nI": None}, ops=tok2vec.ops)
@@ -142,7 +142,7 @@ def read(tok2vec: Any) -> Network:
     layers = leaves(tok2vec)
     kinds = [extract_features, list2ragged, with_array, with_array, ragged2list, with_array, list2array]
     if len(layers) != len(kinds) + 1 or [layer._func for layer in layers[:-1]] != kinds:
-        raise Unsupported("not Tok2Vec(MultiHashEmbed, MaxoutWindowEncoder) >> list2array >> Linear")
+        raise NotFusable("not Tok2Vec(MultiHashEmbed, MaxoutWindowEncoder) >> list2array >> Linear")
     features, _, embed, mix, _, encode, _, linear = layers
     columns = list(features.attrs["columns"])
     tables = embeddings(embed.layers[0], len(columns))
@@ -150,10 +150,10 @@ def read(tok2vec: Any) -> Network:
     pad = encode.attrs["pad"]
     encoder, width = steps(encode.layers[0], width)
     if not isinstance(pad, int) or pad < 0:
-        raise Unsupported("padding")
+        raise NotFusable("padding")
     W, b = params(linear, "linear", ("W", "b"))
     if W.shape != (b.shape[0], width):
-        raise Unsupported("linear shape")
+        raise NotFusable("linear shape")
     return Network(columns, tables, mixer, pad, encoder, W, b)
 
 
@@ -168,10 +168,10 @@ def params(layer: Any, name: str, names: tuple[str, ...]) -> list[Array]:
     import numpy
 
     if layer.name != name or any(not layer.has_param(p) for p in names):
-        raise Unsupported(f"expected an initialised {name}")
+        raise NotFusable(f"expected an initialised {name}")
     values = [layer.get_param(p) for p in names]
     if any(not isinstance(v, numpy.ndarray) or v.dtype != numpy.float32 for v in values):
-        raise Unsupported(f"{name}: not float32 numpy parameters")
+        raise NotFusable(f"{name}: not float32 numpy parameters")
     return values
 
 
@@ -185,7 +185,7 @@ def embeddings(layer: Any, n_columns: int) -> list[tuple[int, int, Array]]:
     for child in layer.layers if layer._func is concatenate else [layer]:  # one attribute: no concatenate
         parts = leaves(child)
         if len(parts) != 2 or parts[0]._func is not getitem or parts[1]._func is not hashembed:
-            raise Unsupported("embedding: not ints_getitem >> HashEmbed")
+            raise NotFusable("embedding: not ints_getitem >> HashEmbed")
         index = parts[0].attrs["index"]
         if not (
             isinstance(index, tuple)
@@ -194,17 +194,17 @@ def embeddings(layer: Any, n_columns: int) -> list[tuple[int, int, Array]]:
             and isinstance(index[1], int)
             and 0 <= index[1] < n_columns
         ):
-            raise Unsupported("embedding: not a column")
+            raise NotFusable("embedding: not a column")
         (table,) = params(parts[1], "hashembed", ("E",))
         if table.ndim != 2 or not table.shape[0] or parts[1].get_dim("nV") != table.shape[0]:
-            raise Unsupported("embedding: table shape")
+            raise NotFusable("embedding: table shape")
         tables.append((index[1], int(parts[1].attrs["seed"]), table))
     return tables
 
 
 def steps(layer: Any, width: int) -> tuple[list[Step], int]:
     """The array-to-array layers of ``layer`` (maxout, layernorm, dropout, expand_window, residual) as steps,
-    with the output width; anything else is :class:`Unsupported`."""
+    with the output width; anything else is :class:`NotFusable`."""
     from thinc.layers.dropout import forward as dropout
     from thinc.layers.expand_window import forward as expand_window
     from thinc.layers.layernorm import forward as layernorm
@@ -216,27 +216,27 @@ def steps(layer: Any, width: int) -> tuple[list[Step], int]:
         if leaf._func is maxout:
             W, b = params(leaf, "maxout", ("W", "b"))
             if W.ndim != 3 or W.shape[2] != width or b.shape != W.shape[:2] or W.shape[1] < 2:
-                raise Unsupported("maxout shape")
+                raise NotFusable("maxout shape")
             out.append(("maxout", W, b))
             width = W.shape[0]
         elif leaf._func is layernorm:
             G, b = params(leaf, "layernorm", ("G", "b"))
             if G.shape != (width,) or b.shape != (width,):
-                raise Unsupported("layernorm shape")
+                raise NotFusable("layernorm shape")
             out.append(("layernorm", G, b))
         elif leaf._func is expand_window:
             window = leaf.attrs["window_size"]
             if not isinstance(window, int) or window < 1:
-                raise Unsupported("window size")
+                raise NotFusable("window size")
             out.append(("window", window))
             width *= 2 * window + 1
         elif leaf._func is residual:
             inner, inner_width = steps(leaf.layers[0], width)
             if inner_width != width:
-                raise Unsupported("residual shape")
+                raise NotFusable("residual shape")
             out.append(("residual", inner))
         elif leaf._func is not dropout:  # dropout is the identity at inference
-            raise Unsupported(f"layer {leaf.name}")
+            raise NotFusable(f"layer {leaf.name}")
     return out, width
 
 
