@@ -72,7 +72,7 @@ NUMBER = DecimalType()
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the JSON here (for `crossroads report`).")
-def tco(**opts: Any) -> None:
+def tco(out: str | None, as_json: bool, **options: Any) -> None:
     """Monthly cost of hosted APIs and self-hosted GPUs for your traffic: cost per 1M tokens, break-even
     traffic, hybrid split, sensitivity.
 
@@ -80,20 +80,20 @@ def tco(**opts: Any) -> None:
     crossroads tco --queries-per-day 10000 --prompt-tokens 1500 --completion-tokens 500 \\
         --api gpt-3.5-turbo-0613 --gpu p4d.24xlarge,count=2 --gpu p4de.24xlarge,count=2 --throughput 2500
     """
-    from crossroads.lab.tco.command import build_analysis
     from crossroads.lab.tco.render import print_analysis
+    from crossroads.lab.tco.request import TcoRequest, build_analysis
     from crossroads.lab.tco.serialize import to_json
 
-    output_file(opts["out"], "--out")
+    output_file(out, "--out")
     try:
-        analysis = build_analysis(opts)
+        analysis = build_analysis(TcoRequest(**options))
     except ConfigError as exc:
         fail(str(exc))
     text = to_json(analysis)
-    if opts["out"]:
-        Path(opts["out"]).write_text(text + "\n", encoding="utf-8")
+    if out:
+        Path(out).write_text(text + "\n", encoding="utf-8")
     _warn(json.loads(text))
-    if opts["as_json"]:
+    if as_json:
         click.echo(text)
         return
     console = Console()

@@ -34,10 +34,10 @@ the latency objective from a bench result. ``serialize`` writes the analysis as 
 ``crossroads.tco`` 1) for ``crossroads report``.
 """
 
-from crossroads.lab.tco.analysis import OptionCost, TcoAnalysis, analyze
+from crossroads.lab.tco.analysis import TcoAnalysis, analyze
 from crossroads.lab.tco.breakeven import BreakEven, HybridPoint, break_even, hybrid_curve
 from crossroads.lab.tco.errors import TcoError
-from crossroads.lab.tco.options import ApiOption, SelfHostedOption
+from crossroads.lab.tco.options import ApiOption, OptionCost, SelfHostedOption
 from crossroads.lab.tco.profile import TrafficProfile
 from crossroads.lab.tco.serialize import read_analysis, to_dict, to_json
 from crossroads.lab.tco.traffic import TrafficRow, profile_from_rows

@@ -8,34 +8,11 @@ from decimal import Decimal
 from crossroads.lab.tco.breakeven import BreakEven, HybridPoint, break_even, hybrid_curve, traffic_curve
 from crossroads.lab.tco.errors import TcoError
 from crossroads.lab.tco.findings import findings
-from crossroads.lab.tco.options import ApiOption, BenchBasis, SelfHostedOption, cost_per_million_tokens
+from crossroads.lab.tco.options import ApiOption, OptionCost, SelfHostedOption, cost_per_million_tokens
 from crossroads.lab.tco.profile import TrafficProfile
 from crossroads.lab.tco.ranges import DEFAULT_RANGES, InputRange
 from crossroads.lab.tco.sensitivity import SensitivityRow, sensitivity
 from crossroads.lab.tco.uncertainty import Uncertainty, simulate
-
-
-@dataclass(frozen=True)
-class OptionCost:
-    name: str
-    kind: str  # "api" | "self-hosted"
-    monthly: Decimal
-    per_million_tokens: Decimal | None
-    breakdown: dict[str, Decimal]
-    projection: list[Decimal]  # monthly cost for each month of the horizon, with growth
-    instances: int | None = None
-    replicas_needed: int | None = None
-    throughput: Decimal | None = None
-    average_utilization: Decimal | None = None
-    note: str = ""
-    model: str = ""  # the model served: the catalog key of an API, the fleet's model ("" = not said)
-    hourly: Decimal | None = None
-    instance: str = ""
-    gpu: str = ""
-    gpus: int | None = None
-    bench: BenchBasis | None = None  # what the throughput was measured on
-    effort_monthly: Decimal | None = None  # engineering & operations; None = not given
-    full_use_per_million: Decimal | None = None  # $/1M tokens at 100% use, for contrast with per_million_tokens
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from crossroads.lab.tco.fmt import num, pct, times, usd
+from crossroads.lab.tco.options import OptionCost
 from crossroads.lab.tco.profile import TrafficProfile
 
 if TYPE_CHECKING:
-    from crossroads.lab.tco.analysis import OptionCost
     from crossroads.lab.tco.breakeven import BreakEven
 
 

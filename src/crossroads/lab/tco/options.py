@@ -1,4 +1,5 @@
-"""The two kinds of option and what each costs a month for a traffic profile."""
+"""The two kinds of option, what each costs a month for a traffic profile, and ``OptionCost``: one option's
+costs as the analysis reports them."""
 
 from __future__ import annotations
 
@@ -142,3 +143,26 @@ Option = ApiOption | SelfHostedOption
 def cost_per_million_tokens(monthly: Decimal, profile: TrafficProfile) -> Decimal | None:
     tokens = profile.tokens_per_month
     return None if tokens == 0 else monthly * MILLION / tokens
+
+
+@dataclass(frozen=True)
+class OptionCost:
+    name: str
+    kind: str  # "api" | "self-hosted"
+    monthly: Decimal
+    per_million_tokens: Decimal | None
+    breakdown: dict[str, Decimal]
+    projection: list[Decimal]  # monthly cost for each month of the horizon, with growth
+    instances: int | None = None
+    replicas_needed: int | None = None
+    throughput: Decimal | None = None
+    average_utilization: Decimal | None = None
+    note: str = ""
+    model: str = ""  # the model served: the catalog key of an API, the fleet's model ("" = not said)
+    hourly: Decimal | None = None
+    instance: str = ""
+    gpu: str = ""
+    gpus: int | None = None
+    bench: BenchBasis | None = None  # what the throughput was measured on
+    effort_monthly: Decimal | None = None  # engineering & operations; None = not given
+    full_use_per_million: Decimal | None = None  # $/1M tokens at 100% use, for contrast with per_million_tokens
