@@ -63,7 +63,7 @@ def test_relative_links_and_their_anchors_resolve() -> None:
                 continue
             path = (page.parent / target) if target else page
             if not path.exists() or (anchor and path.suffix == ".md" and anchor not in _anchors(path)):
-                broken.append(f"{page.relative_to(ROOT)} → {target}#{anchor}")
+                broken.append(f"{page.relative_to(ROOT)} → {target}" + (f"#{anchor}" if anchor else ""))
     assert broken == []
 
 
