@@ -62,33 +62,38 @@ def bench() -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Result JSON (default: bench-MODEL-TIME.json).")
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Write PNG plots next to --out.")
-def run(**opts: Any) -> None:
+def run(serve: bool, config_path: str | None, **options: Any) -> None:
     """Run a load test and write a JSON result (and PNG plots)."""
-    from crossroads.lab.bench.cli_run import execute
+    from crossroads.lab.bench.request import BenchRequest, execute
 
-    output_file(opts["out"], "--out")  # before the run: a bad path must not cost the measurements
+    output_file(options["out"], "--out")  # before the run: a bad path must not cost the measurements
     console = Console()
     if not console.is_terminal:
         console.width = 200
     try:
-        with _target_url(opts) as gateway_url:
-            execute(opts, gateway_url, console, Console(stderr=True))
+        with _gateway(serve, options["url"], config_path) as gateway_url:
+            # a model of the config: through the started gateway, or directly when no --url is given
+            wanted = gateway_url is not None or (config_path is not None and not options["url"])
+            settings = settings_or_exit(config_path) if wanted else None
+            request = BenchRequest(settings=settings, gateway_url=gateway_url, **options)
+            execute(request, console, Console(stderr=True))
     except BenchError as exc:
         fail(exc.message)
 
 
 @contextlib.contextmanager
-def _target_url(opts: dict[str, Any]) -> Iterator[str | None]:
-    if not opts["serve"]:
+def _gateway(serve: bool, url: str | None, config_path: str | None) -> Iterator[str | None]:
+    """``--serve``: a gateway started for the run (its URL), else None."""
+    if not serve:
         yield None
         return
-    if opts["url"]:
+    if url:
         raise BenchError("--serve starts its own gateway: drop --url, or drop --serve to bench that URL")
     from crossroads.lab.bench.serve import gateway
 
-    settings_or_exit(opts["config_path"])  # a bad config fails here, with its own messages
-    with gateway(opts["config_path"]) as url:
-        yield url
+    settings_or_exit(config_path)  # a bad config fails here, with its own messages
+    with gateway(config_path) as started:
+        yield started
 
 
 @bench.command("compare", context_settings=CONTEXT)

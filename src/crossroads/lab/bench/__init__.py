@@ -9,7 +9,8 @@ load.py     closed loop (concurrency) and open loop (constant or Poisson rate) p
 metrics.py  records -> ``LevelResult``: percentiles, rates, goodput, token check, cost
 sanity.py   the memory-bandwidth limit on a stream's decode rate
 runner.py   a whole run: ``run_bench(BenchSpec) -> (BenchResult, TTFT samples)``
-report.py, plots.py, cli_run.py   tables, PNG plots and the ``bench run`` command's body
+report.py, plots.py  tables and PNG plots
+request.py  ``BenchRequest`` (what ``bench run`` is asked) and ``execute``: run it with progress, write the result
 """
 
 from crossroads.lab.bench.files import read_result

@@ -1,12 +1,13 @@
-"""``crossroads bench run``: turn the command's options into a ``BenchSpec``, run it with live progress,
-print the table, write the JSON result and the plots."""
+"""``BenchRequest``: what ``crossroads bench run`` is asked (typed); ``execute`` turns it into a ``BenchSpec``, runs
+it with live progress, prints the table, writes the JSON result and the plots."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,74 +21,112 @@ from crossroads.lab.bench.runner import BenchSpec, Hooks, run_bench
 from crossroads.lab.bench.sanity import decode_limit, parse_size
 from crossroads.lab.bench.target import Endpoint, from_config, from_url, through_gateway
 
+if TYPE_CHECKING:
+    from crossroads.config import Settings
+
 SYNTHETIC_PROMPTS = 256
 
 
-def execute(opts: dict[str, Any], gateway_url: str | None, out: Console, err: Console) -> BenchResult:
-    spec = build_spec(opts, gateway_url)
+@dataclass(frozen=True)
+class BenchRequest:
+    """The target (``url``; or a model of ``settings``, directly or through a started gateway at ``gateway_url``),
+    the load (``concurrency`` or ``rate`` levels as written, e.g. "1,2,4"), the prompts, the latency objectives,
+    and where the result goes. Sizes and money are as written on the command line (e.g. "4.1GB", "2.5")."""
+
+    model: str | None = None
+    url: str | None = None
+    api_key_env: str | None = None
+    settings: Settings | None = None
+    gateway_url: str | None = None
+    endpoint: str = "chat"
+    stream: bool = True
+    dataset: str | None = None
+    input_tokens: int = 128
+    output_tokens: int = 64
+    ignore_eos: bool = False
+    concurrency: str | None = None
+    rate: str | None = None
+    poisson: bool = False
+    requests: int | None = None
+    duration: float | None = None
+    warmup: int = 2
+    slo_ttft_ms: float = 500
+    slo_tpot_ms: float = 50
+    slo_e2e_ms: float | None = None
+    timeout: float = 120
+    cost_per_hour: str | None = None
+    model_size: str | None = None
+    bandwidth: str | None = None
+    hardware: str = ""
+    headers: tuple[str, ...] = ()
+    seed: int = 0
+    out: str | None = None
+    plots: bool = True
+
+
+def execute(request: BenchRequest, out: Console, err: Console) -> BenchResult:
+    spec = build_spec(request)
     result, samples = _run_with_progress(spec, err)
     out.print(_table(result))
     for note in result.warnings:
         err.print(f"[yellow]warning:[/] {note}")
-    path = Path(opts["out"]) if opts["out"] else _default_out(spec.target.model)
+    path = Path(request.out) if request.out else _default_out(spec.target.model)
     result.write(path)
     err.print(f"result: {path}")
-    if opts["plots"]:
+    if request.plots:
         _plots(result, samples, path, err)
     if not any(level.succeeded for level in result.levels):
         raise BenchError(f"every request failed ({_all_errors(result)}) — see the errors column above")
     return result
 
 
-def build_spec(opts: dict[str, Any], gateway_url: str | None) -> BenchSpec:
-    pattern, levels = _levels(opts)
-    target = _target(opts, gateway_url)
-    prompts, label = _prompts(opts)
-    requests = opts["requests"] if opts["requests"] or opts["duration"] else 100
+def build_spec(request: BenchRequest) -> BenchSpec:
+    pattern, levels = _levels(request)
+    target = _target(request)
+    prompts, label = _prompts(request)
+    requests = request.requests if request.requests or request.duration else 100
     return BenchSpec(
-        target=target, prompts=prompts, levels=levels, endpoint=opts["endpoint"], stream=opts["stream"],
-        pattern=pattern, requests=requests, duration=opts["duration"], warmup=opts["warmup"], prompts_label=label,
-        input_tokens=None if opts["dataset"] else opts["input_tokens"], output_tokens=opts["output_tokens"],
-        ignore_eos=opts["ignore_eos"], slo=SLO(ttft_ms=opts["slo_ttft_ms"], tpot_ms=opts["slo_tpot_ms"],
-        e2e_ms=opts["slo_e2e_ms"]), timeout=opts["timeout"], cost_per_hour=parse_money(opts["cost_per_hour"]),
-        decode_limit=_decode_limit(opts, target), hardware=opts["hardware"], seed=opts["seed"],
+        target=target, prompts=prompts, levels=levels, endpoint=request.endpoint, stream=request.stream,
+        pattern=pattern, requests=requests, duration=request.duration, warmup=request.warmup, prompts_label=label,
+        input_tokens=None if request.dataset else request.input_tokens, output_tokens=request.output_tokens,
+        ignore_eos=request.ignore_eos, slo=SLO(ttft_ms=request.slo_ttft_ms, tpot_ms=request.slo_tpot_ms,
+        e2e_ms=request.slo_e2e_ms), timeout=request.timeout, cost_per_hour=parse_money(request.cost_per_hour),
+        decode_limit=_decode_limit(request, target), hardware=request.hardware, seed=request.seed,
     )  # fmt: skip
 
 
-def _levels(opts: dict[str, Any]) -> tuple[str, list[float]]:
-    if opts["concurrency"] and opts["rate"]:
+def _levels(request: BenchRequest) -> tuple[str, list[float]]:
+    if request.concurrency and request.rate:
         raise BenchError("--concurrency and --rate are two load patterns — give one of them")
-    if opts["poisson"] and not opts["rate"]:
+    if request.poisson and not request.rate:
         raise BenchError("--poisson shapes an open-loop rate — add --rate, e.g. --rate 5,10 --poisson")
-    if opts["rate"]:
-        return ("poisson" if opts["poisson"] else "constant"), parse_levels(opts["rate"], "--rate", integers=False)
-    return "concurrency", parse_levels(opts["concurrency"] or "1", "--concurrency", integers=True)
+    if request.rate:
+        return ("poisson" if request.poisson else "constant"), parse_levels(request.rate, "--rate", integers=False)
+    return "concurrency", parse_levels(request.concurrency or "1", "--concurrency", integers=True)
 
 
-def _target(opts: dict[str, Any], gateway_url: str | None) -> Endpoint:
-    from crossroads.cli.common import settings_or_exit
-
-    headers = parse_headers(opts["headers"])
-    if not opts["model"]:
+def _target(request: BenchRequest) -> Endpoint:
+    headers = parse_headers(request.headers)
+    if not request.model:
         raise BenchError("missing --model — name the model to load-test (GET <url>/models lists them)")
-    if gateway_url is not None:
-        return through_gateway(settings_or_exit(opts["config_path"]), opts["model"], gateway_url, headers)
-    if opts["url"]:
-        return from_url(opts["url"], opts["model"], opts["api_key_env"], headers)
-    if opts["config_path"]:
-        return from_config(settings_or_exit(opts["config_path"]), opts["model"], headers)
+    if request.gateway_url is not None and request.settings is not None:
+        return through_gateway(request.settings, request.model, request.gateway_url, headers)
+    if request.url:
+        return from_url(request.url, request.model, request.api_key_env, headers)
+    if request.settings is not None:
+        return from_config(request.settings, request.model, headers)
     raise BenchError("no target — pass --url URL, or --config FILE (a model of it), or --serve (through a gateway)")
 
 
-def _prompts(opts: dict[str, Any]) -> tuple[list[Prompt], str]:
-    if opts["dataset"]:
-        return load_dataset(opts["dataset"]), str(opts["dataset"])
-    prompts = synthetic(SYNTHETIC_PROMPTS, opts["input_tokens"], opts["output_tokens"], opts["seed"])
-    return prompts, f"synthetic {opts['input_tokens']} in / {opts['output_tokens']} out"
+def _prompts(request: BenchRequest) -> tuple[list[Prompt], str]:
+    if request.dataset:
+        return load_dataset(request.dataset), str(request.dataset)
+    prompts = synthetic(SYNTHETIC_PROMPTS, request.input_tokens, request.output_tokens, request.seed)
+    return prompts, f"synthetic {request.input_tokens} in / {request.output_tokens} out"
 
 
-def _decode_limit(opts: dict[str, Any], target: Endpoint) -> float | None:
-    size, bandwidth = opts["model_size"], opts["bandwidth"]
+def _decode_limit(request: BenchRequest, target: Endpoint) -> float | None:
+    size, bandwidth = request.model_size, request.bandwidth
     if bandwidth is None:
         if size is not None:
             raise BenchError("--model-size needs --bandwidth (memory bandwidth per second, e.g. 300GB)")
