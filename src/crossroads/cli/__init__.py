@@ -16,7 +16,7 @@ COMMANDS: dict[str, str] = {
     "config": "crossroads.cli.config_cmd:config",
     "models": "crossroads.cli.models_cmd:models",
     "fake-upstream": "crossroads.cli.fake_cmd:fake_upstream",
-    "eval": "crossroads.cli.eval_cmd:eval",
+    "eval": "crossroads.cli.eval_cmd:eval_group",
     "bench": "crossroads.cli.bench_cmd:bench",
     "prices": "crossroads.cli.prices_cmd:prices",
     "tco": "crossroads.cli.tco_cmd:tco",

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable, Coroutine
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -17,13 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from crossroads.cli.common import CONTEXT, config_option, fail, output_dir, settings_or_exit
 from crossroads.cli.usage_cmd import _since
-from crossroads.config import Settings
 from crossroads.errors import ConfigError, CrossroadsError
-from crossroads.lab.eval.cache import ResponseCache
-from crossroads.lab.eval.caller import Style
-from crossroads.lab.eval.result import RunResult
-from crossroads.lab.eval.runner import EvalOptions, Tracker
-from crossroads.lab.eval.suite import Suite
+from crossroads.lab.eval.runner import Tracker
 
 RUNS_DIR = click.option(
     "--runs-dir",
@@ -54,15 +49,15 @@ class _Bar(Tracker):
         self.progress.advance(self.task)
 
 
-@click.group(context_settings=CONTEXT)
-def eval() -> None:
+@click.group("eval", context_settings=CONTEXT)
+def eval_group() -> None:
     """Compare answer quality, cost and latency of models on your own prompts."""
     missing = [name for name in ("numpy", "scipy", "jsonschema") if find_spec(name) is None]
     if missing:
         fail(f"crossroads eval needs {', '.join(missing)}: pip install 'crossroads[lab]'")
 
 
-@eval.command("run", context_settings=CONTEXT)
+@eval_group.command("run", context_settings=CONTEXT)
 @click.argument("suite", required=False)
 @click.option(
     "--models",
@@ -115,50 +110,42 @@ def eval() -> None:
 )
 @RUNS_DIR
 @click.option("--cases", "show_cases", is_flag=True, help="Also print every case.")
-def run(suite: str | None, models: str | None, config_path: str | None, **opts: Any) -> None:
+def run(
+    suite: str | None,
+    models: str | None,
+    config_path: str | None,
+    no_cache: bool,
+    no_similarity: bool,
+    no_pairwise_judge: bool,
+    show_cases: bool,
+    **options: Any,
+) -> None:
     """Run SUITE (a .jsonl/.yaml file or a starter suite name) against every model of --models.
 
     With --from-shadow, compare instead what the gateway's shadow traffic recorded: the answer each
     client got and each mirrored candidate's, per request (latency, cost, errors; quality with --judge).
     """
-    from crossroads.lab.eval.cache import NoCache
-    from crossroads.lab.eval.html import render_html
-    from crossroads.lab.eval.pricing import catalog_prices
     from crossroads.lab.eval.render import print_run
-    from crossroads.lab.eval.session import evaluate
-    from crossroads.lab.eval.store import run_file, runs_dir
+    from crossroads.lab.eval.request import EvalRequest, execute
+    from crossroads.lab.eval.store import runs_dir
 
-    if opts["from_shadow"] is not None:
-        _from_shadow(suite, models, config_path, opts)
-        return
-    if suite is None:
-        raise click.UsageError("Missing argument 'SUITE' (or pass --from-shadow).")
-    if not models:
-        raise click.UsageError("Missing option '--models' / '-m'.")
-    shadow_only = [f"--{k.replace('_', '-')}" for k in ("since", "skip_sensitive") if opts[k]]
-    if shadow_only:
-        raise click.UsageError(f"{', '.join(shadow_only)} only applies with --from-shadow.")
-    output_dir(runs_dir(opts["runs_dir"]), "--runs-dir")
-    settings = settings_or_exit(config_path)
-    try:
-        loaded, options = _plan(settings, suite, models, opts)
-        prices = catalog_prices(tuple(opts["price_files"]))
-    except ConfigError as exc:
-        fail(str(exc))
-    cache = NoCache() if opts["no_cache"] else ResponseCache(opts["cache_dir"])
-    config = {
-        "cache": cache,
-        "similarity": not opts["no_similarity"],
-        "concurrency": opts["concurrency"],
-        "prices": prices,
-    }
+    given = {"no_similarity": no_similarity, "no_pairwise_judge": no_pairwise_judge, **options}
+    names = tuple(m.strip() for m in (models or "").split(",") if m.strip())
+    _check_usage(suite, names, given)
+    output_dir(runs_dir(options["runs_dir"]), "--runs-dir")
+    request = EvalRequest(
+        settings_or_exit(config_path),
+        suite,
+        names,
+        cache=not no_cache,
+        similarity=not no_similarity,
+        pairwise_judge=not no_pairwise_judge,
+        **options,
+    )
     console = _console()
-    result = _execute(console, cache, lambda bar: evaluate(settings, loaded, options, tracker=bar, **config))
-    path = result.save(run_file(opts["runs_dir"], result.run_id))
-    html = path.with_suffix(".html")
-    html.write_text(render_html(result), encoding="utf-8")
-    print_run(result, console, cases=opts["show_cases"])
-    console.print(f"saved {path} and {html}")
+    saved = _execute(console, lambda bar: execute(request, bar))
+    print_run(saved.result, console, cases=show_cases)
+    console.print(f"saved {saved.path} and {saved.html}")
 
 
 SUITE_ONLY = {
@@ -172,68 +159,31 @@ SUITE_ONLY = {
 }
 
 
-def _from_shadow(suite: str | None, models: str | None, config_path: str | None, opts: dict[str, Any]) -> None:
-    """``eval run --from-shadow``: recorded shadow traffic as a run (JSON + HTML), printed."""
-    from crossroads.lab.eval.cache import NoCache
-    from crossroads.lab.eval.from_shadow import ShadowOptions, shadow_run
-    from crossroads.lab.eval.html import render_html
-    from crossroads.lab.eval.render import print_run
-    from crossroads.lab.eval.session import check_models
-    from crossroads.lab.eval.shadow_source import load_shadow
-    from crossroads.lab.eval.store import run_file, runs_dir
-
-    if suite is not None:
-        raise click.UsageError(f"--from-shadow reads recorded requests; drop the suite {suite!r}.")
-    unused = [flag for key, flag in SUITE_ONLY.items() if opts[key]]
-    if unused:
-        raise click.UsageError(f"{', '.join(unused)} applies to suites, not to --from-shadow.")
-    names = [m.strip() for m in (models or "").split(",") if m.strip()]
-    if len(names) > 1:
-        raise click.UsageError("--from-shadow compares one model's traffic: pass one --model.")
-    output_dir(runs_dir(opts["runs_dir"]), "--runs-dir")
-    settings = settings_or_exit(config_path)
-    options = ShadowOptions(None, opts["skip_sensitive"], opts["since"], opts["limit"])
-    try:
-        options.judge = check_models(settings, [opts["judge"]])[0] if opts["judge"] else None
-        loaded = load_shadow(
-            settings, opts["from_shadow"] or None, names[0] if names else None, options.since, options.limit
-        )
-    except ConfigError as exc:
-        fail(str(exc))
-    cache = NoCache() if opts["no_cache"] else ResponseCache(opts["cache_dir"])
-    console = _console()
-    result = _execute(
-        console,
-        cache,
-        lambda bar: shadow_run(settings, loaded, options, cache=cache, concurrency=opts["concurrency"], tracker=bar),
-    )
-    path = result.save(run_file(opts["runs_dir"], result.run_id))
-    html = path.with_suffix(".html")
-    html.write_text(render_html(result), encoding="utf-8")
-    print_run(result, console, cases=opts["show_cases"])
-    console.print(f"saved {path} and {html}")
+def _check_usage(suite: str | None, models: tuple[str, ...], given: dict[str, Any]) -> None:
+    """Options that do not go together, refused before any work (a suite run, or ``--from-shadow``)."""
+    if given["from_shadow"] is not None:
+        if suite is not None:
+            raise click.UsageError(f"--from-shadow reads recorded requests; drop the suite {suite!r}.")
+        unused = [flag for key, flag in SUITE_ONLY.items() if given[key]]
+        if unused:
+            raise click.UsageError(f"{', '.join(unused)} applies to suites, not to --from-shadow.")
+        if len(models) > 1:
+            raise click.UsageError("--from-shadow compares one model's traffic: pass one --model.")
+        return
+    if suite is None:
+        raise click.UsageError("Missing argument 'SUITE' (or pass --from-shadow).")
+    if not models:
+        raise click.UsageError("Missing option '--models' / '-m'.")
+    shadow_only = [f"--{k.replace('_', '-')}" for k in ("since", "skip_sensitive") if given[k]]
+    if shadow_only:
+        raise click.UsageError(f"{', '.join(shadow_only)} only applies with --from-shadow.")
 
 
-def _plan(settings: Settings, suite: str, models: str, opts: dict[str, Any]) -> tuple[Suite, EvalOptions]:
-    """The suite and options a run asks for; ConfigError names what is wrong."""
-    from crossroads.lab.eval.session import check_models, suite_path
-    from crossroads.lab.eval.suite import load_suite
-
-    loaded = load_suite(suite_path(suite))
-    loaded.cases = loaded.cases[: opts["limit"]] if opts["limit"] else loaded.cases
-    names = check_models(settings, [m.strip() for m in models.split(",") if m.strip()])
-    judge = check_models(settings, [opts["judge"]])[0] if opts["judge"] else None
-    styles: dict[str, Style] = {m: "completion" for m in check_models(settings, list(opts["completion_models"]))}
-    params = {k: opts[k] for k in ("max_tokens", "temperature") if opts[k] is not None}
-    options = EvalOptions(names, styles, params, judge, pairwise_judge=not opts["no_pairwise_judge"])
-    options.rubric = opts["rubric"] or options.rubric
-    return loaded, options
+R = TypeVar("R")
 
 
-def _execute(
-    console: Console, cache: ResponseCache, job: Callable[[Tracker], Coroutine[Any, Any, RunResult]]
-) -> RunResult:
-    """Run ``job`` under a progress bar; a CrossroadsError becomes a message, the cache is closed."""
+def _execute(console: Console, job: Callable[[Tracker], Coroutine[Any, Any, R]]) -> R:
+    """Run ``job`` under a progress bar; a CrossroadsError becomes a message."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
         with Progress(*columns, console=console, transient=True) as progress:
@@ -242,11 +192,9 @@ def _execute(
         fail(str(exc))
     except KeyboardInterrupt:
         fail("interrupted — the answers received so far are cached; run the same command again to continue", 130)
-    finally:
-        cache.close()
 
 
-@eval.command("show", context_settings=CONTEXT)
+@eval_group.command("show", context_settings=CONTEXT)
 @click.argument("run_ref", metavar="RUN", default="latest")
 @RUNS_DIR
 @click.option("--cases", "show_cases", is_flag=True, help="Print every case.")
@@ -273,7 +221,7 @@ def show(
     print_run(result, _console(), cases=show_cases, failed_only=failed)
 
 
-@eval.command("compare", context_settings=CONTEXT)
+@eval_group.command("compare", context_settings=CONTEXT)
 @click.argument("run_a")
 @click.argument("run_b")
 @RUNS_DIR
@@ -317,7 +265,7 @@ def compare(run_a: str, run_b: str, runs_dir: str | None, as_json: bool) -> None
         console.print(f"warning: {w}", style="dim")
 
 
-@eval.command("suites", context_settings=CONTEXT)
+@eval_group.command("suites", context_settings=CONTEXT)
 def suites() -> None:
     """List the starter suites shipped with crossroads."""
     from crossroads.lab.eval.session import shipped_suites
@@ -328,7 +276,7 @@ def suites() -> None:
         click.echo(f"{path.stem:<10} {len(suite.cases):>3} cases  {suite.description}")
 
 
-@eval.command("quant", context_settings=CONTEXT)
+@eval_group.command("quant", context_settings=CONTEXT)
 @click.argument("suite")
 @click.option(
     "--type",
@@ -348,40 +296,15 @@ def suites() -> None:
     "--cache-dir", type=click.Path(file_okay=False), help="Response cache (default: ~/.cache/crossroads/eval)."
 )
 @RUNS_DIR
-def quant(
-    suite: str,
-    qtype: str,
-    model_path: str | None,
-    limit: int | None,
-    max_tokens: int | None,
-    cache_dir: str | None,
-    runs_dir: str | None,
-) -> None:
+def quant(**options: Any) -> None:
     """Quality change next to speed and size change: the source GGUF against a variant made locally."""
-    from crossroads.backends.bundled import smollm2_path
-    from crossroads.lab.eval.quant import describe, make_variant, tradeoff, variant_settings
     from crossroads.lab.eval.render import print_run
-    from crossroads.lab.eval.session import evaluate, suite_path
-    from crossroads.lab.eval.store import run_file
-    from crossroads.lab.eval.suite import load_suite
+    from crossroads.lab.eval.request import QuantRequest, execute_quant
 
-    try:
-        loaded = load_suite(suite_path(suite))
-        source = Path(model_path) if model_path else smollm2_path()
-        variant = make_variant(source, qtype)
-    except CrossroadsError as exc:
-        fail(str(exc))
-    loaded.cases = loaded.cases[:limit] if limit else loaded.cases
-    settings, base, other = variant_settings(source, variant, qtype)
-    params = {"max_tokens": max_tokens} if max_tokens else {}
-    options = EvalOptions(models=[base, other], params=params, notes=[describe(other, source)])
-    cache = ResponseCache(cache_dir)
+    request = QuantRequest(**options)
     console = _console()
-    result = _execute(
-        console, cache, lambda bar: evaluate(settings, loaded, options, cache=cache, concurrency=1, tracker=bar)
-    )
-    path = result.save(run_file(runs_dir, result.run_id))
-    print_run(result, console)
-    for line in tradeoff(result, base, other, source, variant).lines():
+    run = _execute(console, lambda bar: execute_quant(request, bar))
+    print_run(run.result, console)
+    for line in run.tradeoff:
         console.print(line)
-    console.print(f"saved {path}")
+    console.print(f"saved {run.path}")
