@@ -79,8 +79,8 @@ def metrics_directory() -> Iterator[str]:
 def create_worker_app() -> FastAPI:
     """uvicorn's factory in each worker process: settings and logging as the manager was given them."""
     from crossroads.api import create_app
-    from crossroads.cli.serve_cmd import log_to_stderr
     from crossroads.config import load_settings
+    from crossroads.logs import log_to_stderr
 
     spec = orjson.loads(os.environ[SPEC_ENV])
     log_to_stderr(spec["log_level"])

@@ -12,6 +12,7 @@ import click
 from crossroads.cli.common import CONTEXT, config_option, fail, settings_or_exit
 from crossroads.config import Settings
 from crossroads.errors import ConfigError
+from crossroads.logs import log_to_stderr
 
 EXAMPLE = """\
 crossroads is serving {models} on {url}{workers}
@@ -123,13 +124,3 @@ def _prepare_store(settings: Settings, migrate: bool | None) -> None:
     from crossroads.metering.build import prepare_store
 
     logging.getLogger("crossroads").info(prepare_store(settings.metering, migrate=migrate))
-
-
-def log_to_stderr(level: str) -> None:
-    """crossroads' own log lines, in uvicorn's style."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
-    logger = logging.getLogger("crossroads")
-    logger.handlers = [handler]
-    logger.setLevel(level.upper())
-    logger.propagate = False
