@@ -1,3 +1,4 @@
+# Over 400 lines: every test shares the tiny-GGUF and SmolLM2 fixtures of this one backend.
 """The embedded backend on a tiny random-weight GGUF (fast) and on the bundled SmolLM2 (slow)."""
 
 from __future__ import annotations

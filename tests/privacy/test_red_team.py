@@ -1,3 +1,4 @@
+# Over 400 lines: one catalogue of attempts, each checked by the same decoder of what reached the upstream.
 """Trying to get a protected value to a hosted backend: every field, encoding, endpoint and routing path.
 
 The hosted backend is a fake OpenAI upstream over a socket that records every request; each attempt asserts on

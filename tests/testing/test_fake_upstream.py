@@ -1,3 +1,4 @@
+# Over 400 lines: the fake's whole wire contract in one place, in process and over a socket.
 """The fake OpenAI-compatible upstream, driven by the official openai client.
 
 In process (``httpx.ASGITransport``, which buffers streams) for shapes; over a real socket
