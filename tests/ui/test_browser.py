@@ -66,6 +66,7 @@ def test_overview_numbers_equal_the_ledgers(tab: Tab, traffic: dict[str, Any]) -
     assert int(text("#errors") or "") == traffic["errors"] == 1
     assert Decimal(text("#spend") or "") == traffic["spend"] > 0
     assert Decimal(text("#spend-today") or "") == traffic["spend"]
+    assert float(text("#rps-now") or "") > 0  # the scripted requests are minutes old at most
     cells = tab.page.eval_on_selector_all(
         "#by_model tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
     )

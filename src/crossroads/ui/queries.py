@@ -8,6 +8,7 @@ Money leaves here as decimal strings (never floats); latency percentiles come fr
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -71,6 +72,7 @@ def overview(conn: Connection, r: Range) -> dict[str, Any]:
         "requests": requests,
         "errors": errors,
         "requests_per_second": round(requests / r.seconds, 4),
+        "requests_per_second_now": rate_now(conn, r),
         "spend": money(totals[2]),
         "tokens": int(totals[3]),
         "spend_today": spend_since(conn, day_start(r.now)),
@@ -83,6 +85,14 @@ def overview(conn: Connection, r: Range) -> dict[str, Any]:
         "by_key": key_names(conn, by_key),
         "series": series(conn, r),
     }
+
+
+def rate_now(conn: Connection, r: Range, minutes: int = 5) -> float:
+    """Client requests per second over the last few minutes (the current minute so far included)."""
+    since = r.now.replace(second=0, microsecond=0) - timedelta(minutes=minutes - 1)
+    t = TrafficMinute
+    n = conn.execute(select(func.coalesce(func.sum(t.requests), 0)).where(t.minute >= since)).scalar_one()
+    return round(int(n) / max(1.0, (r.now - since).total_seconds()), 4)
 
 
 def spend_since(conn: Connection, start: Any) -> str:
