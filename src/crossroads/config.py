@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from crossroads.config_base import Strict
 from crossroads.errors import ConfigError
+from crossroads.formats.responses_config import ResponsesConfig
 from crossroads.metering.config import MeteringConfig
 from crossroads.privacy.config import PrivacyConfig
 from crossroads.routing.config import (
@@ -194,6 +195,7 @@ class Settings(Strict):
     routing: RoutingConfig = RoutingConfig()
     metering: MeteringConfig = MeteringConfig()
     ui: UiConfig = UiConfig()
+    responses: ResponsesConfig = ResponsesConfig()
     source: str | None = Field(None, exclude=True, description="where these settings came from")
 
     def upstream_name(self, public: str) -> str:

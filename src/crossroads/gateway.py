@@ -3,8 +3,8 @@
 Plain class, testable without HTTP: ``await Gateway(settings).send(Endpoint.CHAT, body)``.
 ``build_stages`` lists the chain, outermost first; the router is innermost:
 
-    MeteringStage ─► PrivacyGuard ─► RoutingStage ─► Router ─► Backend
-    (metering.enabled) (privacy:)    (routing.rules)
+    MeteringStage ─► PrivacyGuard ─► StorageStage ─► RoutingStage ─► Router ─► Backend
+    (metering.enabled) (privacy:)    (Responses)      (routing.rules)
 
 A stage whose feature is not configured is left out. Each is built here with plain calls from its own
 config section and the services it uses; their modules are imported only when they are configured.
@@ -150,6 +150,9 @@ def build_stages(settings: Settings, metering: MeteringStage | None) -> list[Sta
         from crossroads.privacy.stage import PrivacyGuard, resolve_models
 
         stages.append(PrivacyGuard(resolve_models(settings.privacy, settings.resolve, settings.models)))
+    from crossroads.formats.responses_store import storage_stage  # Responses kept for previous_response_id
+
+    stages.append(storage_stage(settings, metering))
     if settings.routing.rules:  # a matching rule picks the model the router serves
         from crossroads.routing.rules import compile_rules
         from crossroads.routing.stage import RoutingStage

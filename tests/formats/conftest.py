@@ -12,6 +12,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from crossroads.api import create_app
+from crossroads.backends import build_backend
 from crossroads.config import Settings, parse_settings
 from crossroads.gateway import Gateway
 from crossroads.testing.fake_upstream import FakeConfig, create_fake_upstream
@@ -49,8 +50,12 @@ def received(upstream: str) -> list[dict[str, Any]]:
 
 
 @asynccontextmanager
-async def gateway_client(settings: Settings) -> AsyncIterator[tuple[openai.AsyncOpenAI, httpx.AsyncClient]]:
-    app = create_app(gateway=Gateway(settings))
+async def gateway_client(
+    settings: Settings, backends: dict[str, Any] | None = None
+) -> AsyncIterator[tuple[openai.AsyncOpenAI, httpx.AsyncClient]]:
+    """The official client and a plain HTTP client on a gateway in process (``backends`` replace built ones)."""
+    built = {name: build_backend(name, cfg) for name, cfg in settings.backends.items() if name not in (backends or {})}
+    app = create_app(gateway=Gateway(settings, backends={**built, **(backends or {})}))
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:

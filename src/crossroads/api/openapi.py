@@ -128,6 +128,9 @@ def _answers() -> dict[tuple[str, str], tuple[str, Callable[[], Any], tuple[str,
         ("/v1/messages", "post"): ("200", lambda: MESSAGE_SCHEMA, MESSAGES),
         ("/v1/messages/count_tokens", "post"): ("200", lambda: COUNT_TOKENS_SCHEMA, ("400", "404", "413", "500")),
         ("/v1/responses", "post"): ("200", _answer(Response), GENERATION),
+        ("/v1/responses/{response_id}", "get"): ("200", _answer(Response), ("404", "500")),
+        ("/v1/responses/{response_id}", "delete"): ("200", _answer(), ("404", "500")),
+        ("/v1/responses/{response_id}/input_items", "get"): ("200", _answer(), ("404", "500")),
         ("/v1/models", "get"): ("200", _answer(list_of=Model), ("429", "500")),
         ("/v1/models/{model_id}", "get"): ("200", _answer(Model), ("404", "429", "500")),
         ("/health", "get"): ("200", _answer(), ()),
@@ -235,6 +238,8 @@ def _request_schema(model: type[BaseModel], settings: Settings) -> dict[str, Any
         props["messages"]["maxItems"] = settings.server.max_messages
     if model is ResponsesRequest and not _speaks_responses(settings):
         _drop_branches(schema, NATIVE_ONLY)
+    if model is ResponsesRequest and settings.responses.storage == "off":
+        del props["previous_response_id"]  # refused: nothing is kept to continue from
     return schema
 
 

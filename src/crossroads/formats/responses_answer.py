@@ -42,7 +42,7 @@ ECHOED: dict[str, Any] = {
     "previous_response_id": None,
     "reasoning": {"effort": None, "summary": None},
     "service_tier": "default",
-    "store": True,
+    "store": False,
     "temperature": 1.0,
     "text": {"format": {"type": "text"}},
     "tool_choice": "auto",

@@ -264,3 +264,21 @@ class AuditCheck(Base):
     head: Mapped[str] = mapped_column(String(64))
     problems: Mapped[list[str]] = mapped_column(JSON)
     by: Mapped[str] = mapped_column(String(64))
+
+
+class StoredResponse(Base):
+    """A Responses API answer kept for ``previous_response_id`` and ``GET /v1/responses/{id}`` (``store: true``).
+
+    Holds what the privacy guard let out — placeholders, never the values they stand for — and is deleted
+    once ``expires_at`` has passed (``responses.ttl_hours``)."""
+
+    __tablename__ = "stored_responses"
+    __table_args__ = (Index("ix_stored_responses_expires_at", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str | None] = mapped_column(String(32))  # the API key that created it (None: no keys in use)
+    model: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    input: Mapped[list[Any]] = mapped_column(JSON)  # the conversation's input items as sent upstream
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)  # the response object as the upstream answered
