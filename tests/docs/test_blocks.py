@@ -67,13 +67,30 @@ def test_relative_links_and_their_anchors_resolve() -> None:
     assert broken == []
 
 
+def _mapped(code: str) -> set[str]:
+    """Top-level names in the code map: what opens an entry (``  api/``, ``  gateway.py``), and every module named
+    on a module's entry (``  workers.py … urls.py: …``); continuation lines and descriptions name inner parts."""
+    names: set[str] = set()
+    for line in code.splitlines():
+        entry = re.match(r"^  ([a-z_]+(?:/|\.py))\s", line)
+        if entry:
+            names.add(entry.group(1))
+            if entry.group(1).endswith(".py"):
+                names |= set(re.findall(r"(?<![\w/.])([a-z_]+\.py)\b", line))
+    return names
+
+
 def test_readme_code_map_matches_the_package() -> None:
     """README's map of src/crossroads names every package and module at its top, and nothing that is gone."""
     code = next(b.text for b in blocks(ROOT / "README.md") if b.text.startswith("src/crossroads/"))
     package = ROOT / "src" / "crossroads"
     present = {p.name + "/" for p in package.iterdir() if (p / "__init__.py").exists()}
     present |= {p.name for p in package.glob("*.py") if p.name not in ("__init__.py", "__main__.py")}
-    named = set(re.findall(r"(?<![\w/])([a-z_]+(?:/|\.py))(?=[\s:,;)]|$)", code, flags=re.M))
-    top = {n for n in named if n.endswith(".py") or re.search(rf"^  {re.escape(n)}", code, flags=re.M)}
-    assert sorted(present - top) == [], "packages or modules missing from README's code map"
-    assert sorted(n for n in top if n not in present) == [], "README's code map names what is not there"
+    mapped = _mapped(code)
+    assert sorted(present - mapped) == [], "packages or modules missing from README's code map"
+    assert sorted(mapped - present) == [], "README's code map names what is not there"
+
+
+def test_code_map_entries() -> None:
+    code = "src/crossroads/\n  api/   the app\n  privacy/  stage.py and detect/\n  workers.py  and urls.py: x\n"
+    assert _mapped(code) == {"api/", "privacy/", "workers.py", "urls.py"}
