@@ -94,3 +94,11 @@ def test_readme_code_map_matches_the_package() -> None:
 def test_code_map_entries() -> None:
     code = "src/crossroads/\n  api/   the app\n  privacy/  stage.py and detect/\n  workers.py  and urls.py: x\n"
     assert _mapped(code) == {"api/", "privacy/", "workers.py", "urls.py"}
+
+
+def test_readme_stays_a_front_door() -> None:
+    """README opens with the two commands and stays short: the reference lives in docs/."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 200, f"README has {len(lines)} lines: move reference material into docs/"
+    first = next(b for b in blocks(ROOT / "README.md"))
+    assert [line.split()[:2] for line in first.text.splitlines()] == [["make", "run"], ["make", "test"]]
