@@ -19,8 +19,9 @@ from crossroads.testing.fake_upstream import FakeConfig, create_fake_upstream
 from crossroads.testing.server import serving
 
 
-def fake_settings(upstream: str, responses: str = "translate", **extra: Any) -> Settings:
-    backend = {"type": "openai_compat", "base_url": f"{upstream}/v1", "responses": responses}
+def fake_settings(upstream: str, speaks: str = "translate", **extra: Any) -> Settings:
+    """One model 'chat' on the fake upstream, Responses requests translated to chat or (``native``) passed on."""
+    backend = {"type": "openai_compat", "base_url": f"{upstream}/v1", "responses": speaks}
     raw = {
         "backends": {"fake": backend},
         "models": {"chat": {"backend": "fake", "upstream_model": "gpt-4o-mini"}},

@@ -55,6 +55,7 @@ FLAVORS: dict[str, Flavor] = {
 }
 
 READY_TTL = 5.0
+FINISHED = frozenset({"response.completed", "response.incomplete", "response.failed"})  # a Responses stream's end
 
 
 class OpenAICompatBackend:
@@ -136,7 +137,8 @@ class OpenAICompatBackend:
                 raw = await resp.read()
                 if resp.status >= 400:
                     raise from_response(self.name, resp.status, raw, resp.headers)
-                return fill_answer(endpoint, body, _loads_body(self.name, raw))
+                answer = _loads_body(self.name, raw)
+                return answer if endpoint in self.native else fill_answer(endpoint, body, answer)
         except TimeoutError:
             raise self._timeout() from None
         except aiohttp.ClientError as exc:
@@ -148,6 +150,10 @@ class OpenAICompatBackend:
             async with self.session().post(url, data=_dumps(body), headers=self._headers) as resp:
                 if resp.status >= 400:
                     raise from_response(self.name, resp.status, await resp.read(), resp.headers)
+                if endpoint in self.native:
+                    async for event in _typed_events(self.name, resp):
+                        yield event
+                    return
                 filler = StreamFiller(endpoint, body)
                 async for chunk in _sse_events(self.name, resp):
                     yield filler.fill(chunk)
@@ -181,6 +187,21 @@ async def _sse_events(name: str, resp: aiohttp.ClientResponse) -> AsyncIterator[
             raise stream_error(name, chunk)
         yield chunk
     raise BadGateway(f"Backend '{name}' closed the stream before it finished (no [DONE]).")
+
+
+async def _typed_events(name: str, resp: aiohttp.ClientResponse) -> AsyncIterator[Body]:
+    """A Responses API stream (``event:`` lines, no ``[DONE]``): it ends with its ``response.completed``,
+    ``response.incomplete`` or ``response.failed`` event; an ``error`` event fails it."""
+    async for line in resp.content:
+        if not line.startswith(b"data:"):
+            continue
+        event = _loads_chunk(name, line[5:].strip())
+        if event.get("type") == "error":
+            raise BadGateway(f"Backend '{name}' failed mid-stream: {event.get('message') or event.get('code')}")
+        yield event
+        if event.get("type") in FINISHED:
+            return
+    raise BadGateway(f"Backend '{name}' closed the stream before it finished (no response.completed).")
 
 
 def _loads_chunk(name: str, data: bytes) -> Body:

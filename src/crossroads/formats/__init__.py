@@ -53,6 +53,9 @@ class Format(Protocol):
     def to_chat(self, body: Body) -> Body:
         """The Chat Completions request for ``body`` (raises ``InvalidRequest`` for what chat cannot carry)."""
 
+    def native(self, body: Body) -> Body:
+        """What a backend that speaks this format gets: ``body`` less the fields the gateway answers itself."""
+
     def from_chat(self, answer: Body, request: Body) -> Body:
         """The answer in this format for a Chat Completions ``answer`` to ``request``."""
 
@@ -100,16 +103,20 @@ def speaks(backend: Backend, endpoint: Endpoint) -> bool:
 async def send(backend: Backend, endpoint: Endpoint, body: Body) -> Body:
     """One answer in ``endpoint``'s format from ``backend``, translated through chat when it must be."""
     fmt = format_for(endpoint)
-    if fmt is None or speaks(backend, endpoint):
+    if fmt is None:
         return await backend.send(endpoint, body)
+    if speaks(backend, endpoint):
+        return await backend.send(endpoint, fmt.native(body))
     return fmt.from_chat(await backend.send(Endpoint.CHAT, fmt.to_chat(body)), body)
 
 
 def stream(backend: Backend, endpoint: Endpoint, body: Body) -> AsyncIterator[Body]:
     """The stream in ``endpoint``'s format from ``backend``, translated through chat when it must be."""
     fmt = format_for(endpoint)
-    if fmt is None or speaks(backend, endpoint):
+    if fmt is None:
         return backend.stream(endpoint, body)
+    if speaks(backend, endpoint):
+        return backend.stream(endpoint, fmt.native(body))
     return _translated(backend, fmt, body)
 
 

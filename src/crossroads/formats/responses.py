@@ -13,6 +13,7 @@ from crossroads.formats.responses_request import to_chat
 from crossroads.formats.responses_restore import ResponsesRestorer, restore_answer
 from crossroads.formats.responses_stream import stream_from_chat
 
+GATEWAY_FIELDS = frozenset({"previous_response_id", "store"})
 FINISHED = frozenset({"response.completed", "response.incomplete", "response.failed"})
 TEXT_DELTAS = frozenset({"response.output_text.delta", "response.function_call_arguments.delta"})
 
@@ -23,6 +24,11 @@ class ResponsesFormat:
 
     def to_chat(self, body: Body) -> Body:
         return to_chat(body)
+
+    def native(self, body: Body) -> Body:
+        """The gateway keeps conversations itself (``responses_store``): the upstream never gets a
+        ``previous_response_id`` (its input already holds the conversation) and is asked to keep nothing."""
+        return {**{k: v for k, v in body.items() if k not in GATEWAY_FIELDS}, "store": False}
 
     def from_chat(self, answer: Body, request: Body) -> Body:
         return from_chat(answer, request)

@@ -4,6 +4,7 @@
 
 Routes
     POST /v1/chat/completions, /v1/completions, /v1/embeddings       (streaming where OpenAI streams)
+    POST /v1/responses                                                the Responses API, typed events (``responses``)
     POST /openai/deployments/{deployment}/<same>?api-version=…       Azure OpenAI: deployment = model
     POST /v1/messages, /v1/messages/count_tokens                     Anthropic's Messages API (``anthropic``)
     GET  /v1/models, /v1/models/{id}
@@ -12,7 +13,7 @@ Routes
 
 A request's fault comes from, first match wins: the ``x-fake-fault`` header (a JSON object), the body
 field ``fake_fault``, the scripted queue (one consumed per generation request), ``FakeConfig.default``.
-Faults apply to the three generation endpoints only, so health checks and ``/v1/models`` never consume
+Faults apply to the generation endpoints only, so health checks and ``/v1/models`` never consume
 the queue. See ``faults.Fault`` for the fields and ``content`` for how tokens are counted.
 """
 
@@ -34,6 +35,7 @@ from starlette.routing import Route
 from crossroads.testing.fake_upstream.anthropic import anthropic_routes
 from crossroads.testing.fake_upstream.endpoints import ENDPOINTS, Call, Endpoint, validate
 from crossroads.testing.fake_upstream.faults import Fault, FaultSpecError, error_body, fault_error, parse_fault_list
+from crossroads.testing.fake_upstream.responses import responses
 from crossroads.testing.fake_upstream.state import FakeConfig, FakeError, FakeState, invalid_request, json_response
 from crossroads.testing.fake_upstream.wire import MODEL_CREATED
 
@@ -207,7 +209,7 @@ def _routes() -> list[Route]:
     generation = [
         Route(flavor.prefix + ep.path, _api(flavor, _generation(flavor, ep)), methods=["POST"])
         for flavor in (OPENAI, AZURE)
-        for ep in ENDPOINTS
+        for ep in (*ENDPOINTS, Endpoint("responses", ("input",), responses))
     ]
     return [
         *generation,
