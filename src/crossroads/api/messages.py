@@ -1,15 +1,15 @@
 """Anthropic's Messages API: ``POST /v1/messages`` and ``POST /v1/messages/count_tokens``.
 
-A Messages request is checked, translated to Chat Completions (``crossroads.formats.anthropic``), run
-through the same pipeline as a chat request (keys, budgets, guard, routing, ledger), and its answer or
-stream translated back. Every error on these routes is in Anthropic's shape.
+A Messages request is checked and run through the same pipeline as a chat request (keys, budgets, guard,
+routing, ledger) in its own format (``crossroads.formats.anthropic_format``): a backend that speaks Messages
+gets it as it is, any other gets it translated to Chat Completions, its answer or stream translated back.
+Every error on these routes is in Anthropic's shape.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
 
 import orjson
 from fastapi import APIRouter
@@ -21,10 +21,9 @@ from crossroads.api.replies import SSE_HEADERS, EventStream, json_response
 from crossroads.backends import Body, Endpoint
 from crossroads.errors import CrossroadsError, ModelNotFound
 from crossroads.formats import anthropic
-from crossroads.formats.anthropic_answer import answer_from_chat
 from crossroads.formats.anthropic_errors import error_body
 from crossroads.formats.anthropic_schema import CountTokensRequest, MessagesRequest
-from crossroads.formats.anthropic_stream import Event, EventWriter
+from crossroads.formats.anthropic_stream import Event
 
 log = logging.getLogger("crossroads.api")
 router = APIRouter(route_class=RawRoute)
@@ -65,14 +64,13 @@ async def count_tokens(request: Request) -> Response:
 async def _create(request: Request) -> Response:
     body = await checked_body(request, MessagesRequest)
     gw = gateway(request)
-    call = gw.new_call(Endpoint.CHAT, anthropic.to_chat(body), request.headers, client_address(request))
+    call = gw.new_call(Endpoint.MESSAGES, body, request.headers, client_address(request))
     call.facts.format = FORMAT
     if call.stream:
-        chunks = await gw.run_stream(call)
-        return EventStream(_events(chunks, body), media_type="text/event-stream",
+        events = await gw.run_stream(call)
+        return EventStream(_sse_events(events), media_type="text/event-stream",
                            headers={**SSE_HEADERS, **call.response_headers})  # fmt: skip
-    answer = await gw.run(call)
-    return json_response(answer_from_chat(answer, body), headers=call.response_headers)
+    return json_response(await gw.run(call), headers=call.response_headers)
 
 
 async def _count(request: Request) -> Response:
@@ -97,14 +95,11 @@ async def _check_key(request: Request, model: str) -> None:
         raise ModelNotFound(f"model: {model}", param="model")
 
 
-async def _events(chunks: AsyncIterator[dict[str, Any]], request: Body) -> AsyncIterator[bytes]:
-    writer = EventWriter(request)
+async def _sse_events(events: AsyncIterator[Body]) -> AsyncIterator[bytes]:
+    """Anthropic's named events (each event's ``type`` is its name); a failure ends the stream with ``error``."""
     try:
-        async for chunk in chunks:
-            for item in writer.chunk(chunk):
-                yield _sse(item)
-        for item in writer.end():
-            yield _sse(item)
+        async for data in events:
+            yield _sse((str(data.get("type")), data))
     except CrossroadsError as exc:
         log.warning("stream ended by error: %s", exc.message)
         yield _sse(("error", error_body(exc)[0]))

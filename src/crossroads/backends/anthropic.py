@@ -30,7 +30,9 @@ FLAVOR = Flavor(
 
 
 class AnthropicBackend(OpenAICompatBackend):
-    native_format = "anthropic_messages"  # what ``formats.anthropic.chat_only`` leaves in for this backend
+    """Messages requests (``Endpoint.MESSAGES``) go upstream as they are; chat requests are translated."""
+
+    native = frozenset({Endpoint.MESSAGES})
 
     def __init__(self, name: str, config: Config) -> None:
         self.name = name
@@ -46,6 +48,8 @@ class AnthropicBackend(OpenAICompatBackend):
         self._headers["anthropic-version"] = self.config.anthropic_version  # type: ignore[attr-defined]
 
     def _request(self, endpoint: Endpoint, body: Body) -> Body:
+        if endpoint is Endpoint.MESSAGES:
+            return dict(body)
         if endpoint is not Endpoint.CHAT:
             raise Unsupported(
                 f"Backend '{self.name}' (Anthropic) serves chat and messages requests, not {endpoint.value}."
@@ -61,7 +65,8 @@ class AnthropicBackend(OpenAICompatBackend):
                 raw = await resp.read()
                 if resp.status >= 400:
                     raise from_response(self.name, resp.status, raw, resp.headers)
-                return answer_to_chat(_loads_body(self.name, raw))
+                answer = _loads_body(self.name, raw)
+                return answer if endpoint is Endpoint.MESSAGES else answer_to_chat(answer)
         except TimeoutError:
             raise self._timeout() from None
         except aiohttp.ClientError as exc:
@@ -69,20 +74,38 @@ class AnthropicBackend(OpenAICompatBackend):
 
     async def stream(self, endpoint: Endpoint, body: Body) -> AsyncIterator[Body]:
         request = {**self._request(endpoint, body), "stream": True}
-        options = body.get("stream_options")
-        reader = ChunkReader(include_usage=isinstance(options, dict) and bool(options.get("include_usage")))
         url = self.flavor.url(self.config, endpoint, body)
         try:
             async with self.session().post(url, data=_dumps(request), headers=self._headers) as resp:
                 if resp.status >= 400:
                     raise from_response(self.name, resp.status, await resp.read(), resp.headers)
-                async for event in _events(self.name, resp):
+                events = _whole_usage(_events(self.name, resp))
+                if endpoint is Endpoint.MESSAGES:
+                    async for event in events:
+                        yield event
+                    return
+                options = body.get("stream_options")
+                reader = ChunkReader(include_usage=isinstance(options, dict) and bool(options.get("include_usage")))
+                async for event in events:
                     for chunk in reader.event(event):
                         yield chunk
         except TimeoutError:
             raise self._timeout() from None
         except aiohttp.ClientError as exc:
             raise self._unreachable(exc) from None
+
+
+async def _whole_usage(events: AsyncIterator[Body]) -> AsyncIterator[Body]:
+    """``message_delta`` with the whole usage, as Anthropic's API sends it today: an upstream that puts only
+    ``output_tokens`` there gets the prompt's counts from ``message_start`` added (the ledger reads the last)."""
+    started: Body = {}
+    async for event in events:
+        if event.get("type") == "message_start" and isinstance(event.get("message"), dict):
+            started = dict(event["message"].get("usage") or {})
+        elif event.get("type") == "message_delta" and isinstance(event.get("usage"), dict):
+            given = {k: v for k, v in event["usage"].items() if v is not None}
+            event["usage"] = {**started, **given}
+        yield event
 
 
 async def _events(name: str, resp: aiohttp.ClientResponse) -> AsyncIterator[Body]:

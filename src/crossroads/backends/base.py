@@ -19,6 +19,7 @@ class Endpoint(StrEnum):
     COMPLETIONS = "completions"
     EMBEDDINGS = "embeddings"
     RESPONSES = "responses"  # OpenAI Responses: translated to chat unless a backend speaks it (``formats``)
+    MESSAGES = "messages"  # Anthropic Messages: translated to chat unless a backend speaks it (``formats``)
 
 
 Location = Literal["local", "hosted"]

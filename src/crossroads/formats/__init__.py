@@ -1,10 +1,9 @@
 """Wire formats other than Chat Completions, translated to and from it (the gateway's internal format).
 
-Two places translate. Anthropic's Messages API (``anthropic*``) is translated at its route: the pipeline sees
-a chat call, and the ``anthropic`` backend type turns chat back into Messages for Anthropic's API. The OpenAI
-Responses API (``responses*``) keeps its client's format through the whole pipeline: the guard reads that
-body (every field), the metering and routing stages see that format's answers. Only at the backend's edge,
-attempt by attempt, is it translated — unless the backend speaks the format itself::
+The OpenAI Responses API (``responses*``) and Anthropic's Messages API (``anthropic*``) keep their client's
+format through the whole pipeline: the guard reads that body (every field), the metering and routing stages
+see that format's answers. Only at the backend's edge, attempt by attempt, is it translated — unless the
+backend speaks the format itself (OpenAI for Responses, the ``anthropic`` backend type for Messages)::
 
     route ─► Call(endpoint, body in its own format) ─► stages ─► dispatcher ─► attempt on one deployment
                                                                                  │
@@ -33,6 +32,7 @@ Usage = dict[str, Any]  # Chat Completions' usage shape: prompt_tokens, completi
 
 FORMATS: dict[Endpoint, str] = {
     Endpoint.RESPONSES: "crossroads.formats.responses:FORMAT",
+    Endpoint.MESSAGES: "crossroads.formats.anthropic_format:FORMAT",
 }
 
 

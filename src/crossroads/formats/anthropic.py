@@ -4,10 +4,10 @@
 metering, routing); ``from_chat(body)`` turns a Chat Completions request into a Messages request (the
 ``anthropic`` backend). The two round-trip: a Messages request that goes to chat and back is the same request.
 
-What Chat Completions cannot say travels with it as Anthropic's own field names, read by the guard like the
-rest and removed before a backend that does not speak Messages (``chat_only``): ``cache_control`` (and any
-other field) of a block, ``is_error`` of a tool result, blocks with no chat counterpart (``document``,
-``thinking``) as content parts of their own type. Unknown top-level fields pass through as they are.
+What Chat Completions cannot say travels with it as Anthropic's own field names (so the two round-trip), and
+``chat_only`` removes it for a backend that speaks only chat: ``cache_control`` (and any other field) of a
+block, ``is_error`` of a tool result, blocks with no chat counterpart (``document``, ``thinking``) as content
+parts of their own type. Unknown top-level fields pass through as they are.
 """
 
 from __future__ import annotations
@@ -57,7 +57,6 @@ RESULT_FIELDS = frozenset({"type", "tool_use_id", "content", "is_error"})
 USE_FIELDS = frozenset({"type", "id", "name", "input"})
 # chat-side extension fields (Anthropic's names) that a backend without Messages does not get
 EXTENSION_FIELDS = frozenset({"cache_control", "is_error", "citations"})
-NATIVE = "anthropic_messages"  # a backend's ``native_format`` when it speaks Messages
 CHAT_PART_TYPES = frozenset({"text", "image_url", "input_audio", "file"})
 
 
@@ -347,11 +346,6 @@ def _tool_choice_from_chat(choice: Any, parallel: Any) -> Body | None:
 
 
 # ---- what a backend without Messages gets -----------------------------------------------------------------------
-
-
-def for_backend(backend: Any, body: Body) -> Body:
-    """What ``backend`` gets of a chat body: all of it when it speaks Messages, else ``chat_only(body)``."""
-    return body if getattr(backend, "native_format", None) == NATIVE else chat_only(body)
 
 
 def chat_only(body: Body) -> Body:

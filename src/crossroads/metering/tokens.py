@@ -68,19 +68,20 @@ def count_text(model: str, text: str) -> int:
     return len(encoding_for(model).encode(text, disallowed_special=()))
 
 
+OUTSIDE = ("instructions", "system")
+
+
 def count_prompt(model: str, body: dict[str, Any]) -> int:
-    """Prompt tokens of a chat, completions, embeddings or Responses request body."""
-    if isinstance(body.get("instructions"), str):  # Responses: the system message, outside ``input``
-        return PER_MESSAGE + count_text(model, body["instructions"]) + count_prompt(model, _without_instructions(body))
+    """Prompt tokens of a chat, completions, embeddings, Responses or Messages request body."""
+    for name in OUTSIDE:  # a system prompt outside the messages: Responses' instructions, Messages' system
+        if body.get(name) and isinstance(body.get(name), str | list):
+            rest = {k: v for k, v in body.items() if k != name}
+            return PER_MESSAGE + count_text(model, _text(body[name])) + count_prompt(model, rest)
     if isinstance(body.get("messages"), list):
         return sum(PER_MESSAGE + count_text(model, _text(m)) for m in body["messages"]) + PER_REPLY
     value = body.get("prompt", body.get("input", ""))
     items = value if isinstance(value, list) else [value]
     return sum(_item_tokens(model, item) for item in items)
-
-
-def _without_instructions(body: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in body.items() if k != "instructions"}
 
 
 def prompt_chars(body: dict[str, Any]) -> int:
@@ -107,9 +108,16 @@ def _text(value: Any) -> str:
         parts = [_text(value.get("content") or "")]
         parts += [str(value[k]) for k in ("name", "tool_calls", "arguments", "output") if value.get(k)]
         return " ".join(p for p in parts if p)
-    if isinstance(value, list):
-        return " ".join(_text(v.get("text", "") if isinstance(v, dict) else v) for v in value)
+    if isinstance(value, list):  # content parts or blocks: their text, a tool result's content, a tool call's input
+        return " ".join(_part_text(v) if isinstance(v, dict) else _text(v) for v in value)
     return "" if value is None else str(value)
+
+
+def _part_text(part: dict[str, Any]) -> str:
+    if "text" in part:
+        return _text(part["text"])
+    pieces = [_text(part.get("content")), str(part["input"]) if part.get("input") else ""]
+    return " ".join(p for p in pieces if p)
 
 
 def completion_text(body: dict[str, Any]) -> str:

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from crossroads import formats
 from crossroads.backends.base import Body, Endpoint
 from crossroads.errors import CrossroadsError, GatewayTimeout
-from crossroads.formats import anthropic
 from crossroads.pipeline.call import AttemptRecord
 from crossroads.routing.deployment import Deployment
 from crossroads.routing.retry import counts_against, retry_after
@@ -75,7 +74,7 @@ async def send(d: Deployment, endpoint: Endpoint, body: Body, record: AttemptRec
     began = time.perf_counter()
     d.inflight += 1
     try:
-        answer = await _within(formats.send(d.backend, endpoint, anthropic.for_backend(d.backend, body)), timeout)
+        answer = await _within(formats.send(d.backend, endpoint, body), timeout)
     except TimeoutError:
         exc = _timed_out(d, timeout)
         failed(d, record, began, exc)
@@ -97,7 +96,7 @@ async def open_stream(
 ) -> AsyncIterator[Body]:
     """The stream with its first chunk already received; a failure before it raises here."""
     began = time.perf_counter()
-    chunks = formats.stream(d.backend, endpoint, anthropic.for_backend(d.backend, body))
+    chunks = formats.stream(d.backend, endpoint, body)
     d.inflight += 1
     try:
         first = await _within(anext(chunks, None), timeout)
