@@ -84,6 +84,9 @@ def test_privacy_page_counts_kept_local_and_blocked(tab: Tab, traffic: dict[str,
     tab.go("/ui/privacy")
     assert int(tab.page.text_content("#kept-local") or "") == traffic["kept_local"] >= 1
     assert int(tab.page.text_content("#blocked") or "") == traffic["blocked"] == 1
+    assert int(tab.page.text_content("#privacy-findings") or "") == 4  # pseudonymized, redacted, kept local, blocked
+    share = traffic["kept_local"] / traffic["requests"]
+    assert tab.page.text_content("#kept-local-share") == f"{share:.1%}"
     types = tab.page.eval_on_selector_all("#entity_types tbody tr", "rows => rows.map(r => r.cells[0].textContent)")
     assert {"EMAIL_ADDRESS", "CREDIT_CARD", "US_SSN", "SECRET_API_KEY"} <= set(types)
     assert tab.errors == []

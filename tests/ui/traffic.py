@@ -82,7 +82,7 @@ def ledger_facts(stack: Stack) -> dict[str, Any]:
         "errors": sum(1 for r in requests if r["status"] >= 400),
         "spend": spend,
         "by_model": by_model,
-        "kept_local": sum(1 for p in privacy if p.get("local_only")),
+        "kept_local": sum(1 for p in privacy if p.get("local_only") and p.get("action") != "block"),
         "blocked": sum(1 for p in privacy if p.get("action") == "block"),
         "latency_ms": sorted(r["latency_ms"] for r in requests),
         "rows": rows,

@@ -213,7 +213,7 @@ def privacy(conn: Connection, r: Range) -> dict[str, Any]:
     for _, hour, action, local, n in rows:
         by_action[action or "none"] = by_action.get(action or "none", 0) + int(n)
         requests += int(n)
-        kept += int(n) if local else 0
+        kept += int(n) if local and action != "block" else 0  # served locally (a blocked one was not served)
         if action:
             over_time[(hour, action)] = over_time.get((hour, action), 0) + int(n)
     types = conn.execute(
@@ -226,9 +226,11 @@ def privacy(conn: Connection, r: Range) -> dict[str, Any]:
         "range": range_of(r),
         "requests": requests,
         "scanned": sum(n for a, n in by_action.items() if a != "none"),
+        "with_findings": sum(n for a, n in by_action.items() if a not in ("none", "allow")),
         "by_action": dict(sorted(by_action.items(), key=lambda item: -item[1])),
         "kept_local": kept,
         "kept_local_share": round(kept / requests, 4) if requests else 0.0,
+        "kept_local_percent": f"{kept / requests:.1%}" if requests else "–",
         "blocked": by_action.get("block", 0),
         "entity_types": [{"type": t, "action": a, "requests": int(n), "found": int(f)} for t, a, n, f in types],
         "over_time": [{"hour": h.isoformat() + "Z", "action": a, "requests": n} for (h, a), n in over_time.items()],

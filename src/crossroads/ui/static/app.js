@@ -53,7 +53,7 @@
       series: [{}].concat(s.names.map((n, i) => ({
         label: n, stroke: COLORS[i % COLORS.length], width: 2, points: { show: s.t.length < 30, size: 6 },
       }))),
-      axes: [{}, { values: fmt, size: 60 }],
+      axes: [{}, { values: fmt, size: 76 }],
     };
     charts[node.id] = new uPlot(opts, [s.t].concat(s.cols), node);
   }
