@@ -29,6 +29,9 @@ class MessagesFormat:
     def to_chat(self, body: Body) -> Body:
         return chat_only(to_chat(body))
 
+    def native(self, body: Body) -> Body:
+        return body  # the gateway answers no Messages field itself: all of it goes to a backend that speaks it
+
     def from_chat(self, answer: Body, request: Body) -> Body:
         return answer_from_chat(answer, request)
 
