@@ -47,6 +47,11 @@ def _output_text(answer: Body) -> str:
     return "".join(p.get("text", "") for item in answer["output"] for p in item.get("content") or ())
 
 
+def _text_delta(event: Body) -> str:
+    delta = event.get("delta") if event.get("type") == "content_block_delta" else None
+    return str(delta.get("text", "")) if isinstance(delta, dict) else ""
+
+
 ENDPOINTS: dict[str, Adapter] = {
     "chat": Adapter(
         "/v1/chat/completions",
@@ -59,6 +64,13 @@ ENDPOINTS: dict[str, Adapter] = {
         lambda model, text: {"model": model, "input": text},
         _output_text,
         lambda event: event.get("delta", "") if event.get("type") == "response.output_text.delta" else "",
+    ),
+    "messages": Adapter(
+        "/v1/messages",
+        lambda model, text: {"model": model, "max_tokens": 64, "messages": [{"role": "user", "content": text}]},
+        lambda answer: "".join(block.get("text", "") for block in answer["content"]),
+        _text_delta,
+        {"anthropic-version": "2023-06-01"},
     ),
 }
 
