@@ -4,6 +4,7 @@ become the right errors, and a failing Anthropic deployment falls back to an Ope
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -14,9 +15,15 @@ import openai
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from crossroads.api import create_app
+from crossroads.catalog import load_catalog
 from crossroads.config import parse_settings
+from crossroads.metering.keys import create_key
+from crossroads.store import make_engine, upgrade
+from crossroads.store.models import LedgerRow
 from crossroads.testing.fake_upstream import FakeConfig, FakeState, Fault, create_fake_upstream
 from crossroads.testing.server import serving
 
@@ -188,3 +195,39 @@ async def test_stream_cut_by_the_upstream_ends_with_an_error_event(app: FastAPI)
         r = await http.post("/v1/messages", json={**body, "fake_fault": {"disconnect_after": 5}})
     events = [line.removeprefix("event: ") for line in r.text.splitlines() if line.startswith("event: ")]
     assert events[0] == "message_start" and events[-1] == "error" and "message_stop" not in events
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_native_answers_are_metered_at_claude_prices(
+    fake: tuple[str, FakeState], state: FakeState, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, stream: bool
+) -> None:
+    """The ledger reads a Messages answer's usage (a stream's prompt counts from message_start, its output from
+    message_delta) and prices it from the catalog's Claude entry; cache reads at their own price."""
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    _, key = create_key(engine, "team")
+    monkeypatch.setenv("FAKE_KEY", KEY)
+    raw = {**settings(fake[0]), "metering": {"enabled": True, "database_url": url, "ledger": {"flush_ms": 5}}}
+    app = create_app(parse_settings(raw, "test"))
+    ask = {"model": "claude", "max_tokens": 50, "messages": HI, "fake_fault": {"cached_tokens": 1}}
+    async with LifespanManager(app) as manager:
+        http = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=manager.app), base_url="http://gw")
+        r = await http.post("/v1/messages", json={**ask, "stream": stream}, headers={"x-api-key": key})
+        assert r.status_code == 200
+        row = await _ledger_row(engine)
+    price = load_catalog().require("claude-sonnet-4-5")
+    assert (row.endpoint, row.stream, row.usage_source) == ("messages", stream, "upstream")
+    assert row.prompt_tokens == 3 and row.completion_tokens == 8  # 2 words + 1 read from the cache; 8 words out
+    assert row.cost == price.cost(3, 8, cached_tokens=1)
+    assert state.requests[-1]["path"] == "/v1/messages"
+
+
+async def _ledger_row(engine: Any) -> LedgerRow:
+    for _ in range(200):
+        with Session(engine) as db:
+            row = db.scalars(select(LedgerRow).where(LedgerRow.status == 200)).first()
+        if row is not None:
+            return row
+        await asyncio.sleep(0.02)
+    raise AssertionError("no ledger row written")
