@@ -27,6 +27,8 @@ from rich.table import Table
 
 from crossroads.backends import Endpoint
 from crossroads.config import parse_settings
+from crossroads.gateway import build_router
+from crossroads.metering.pricing import Pricer
 from crossroads.pipeline import Call
 from crossroads.routing import plan
 from crossroads.routing.router import Router
@@ -118,7 +120,7 @@ def report(samples: dict[str, list[float]]) -> dict[str, dict[str, float]]:
 async def main(n: int, out: Path) -> None:
     s = settings()
     backends = {name: ScriptedBackend(name, location="hosted") for name in NAMES}
-    router = Router(s, backends)
+    router = build_router(s, backends, Pricer.from_settings(s))
     for _ in range(2000):  # warm up
         await router.send(Call(Endpoint.CHAT, {"model": "weighted", "messages": MESSAGES}, "weighted"))
     samples = decisions(router, s, n) | await calls(router, backends["a"], n)

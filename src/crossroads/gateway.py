@@ -16,13 +16,16 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
+from random import Random
 from typing import TYPE_CHECKING, Any
 
 from crossroads.backends import Backend, Body, Endpoint, build_backend
 from crossroads.config import Settings
 from crossroads.errors import CrossroadsError, InvalidRequest, ModelNotFound
+from crossroads.metering.pricing import Pricer
 from crossroads.pipeline import Call, Stage, compose, compose_stream
 from crossroads.routing.router import Router
+from crossroads.routing.shadow_sinks import LazySink, ShadowSink, sink_for
 
 if TYPE_CHECKING:
     from crossroads.metering.access import Metering
@@ -41,10 +44,11 @@ class Gateway:
         self.settings = settings
         self.backends = backends if backends is not None else _build_all(settings)
         self.created = int(time.time())
-        self.router = Router(settings, self.backends)
+        self.pricer = Pricer.from_settings(settings)  # deployment price:, catalog, self-hosted — one resolution
+        self.router = build_router(settings, self.backends, self.pricer)
         self.metering: Metering | None = None  # what routes and the dashboard may use of metering
         if stages is None:
-            metering = build_metering(settings, self.router)
+            metering = build_metering(settings, self.router, self.pricer)
             self.metering = _access(metering)
             stages = build_stages(settings, metering)
         self.stages = list(stages)
@@ -131,14 +135,32 @@ def _build_all(settings: Settings) -> dict[str, Backend]:
     return {name: build_backend(name, cfg) for name, cfg in settings.backends.items()}
 
 
-def build_metering(settings: Settings, router: Router) -> MeteringStage | None:
+def build_router(
+    settings: Settings, backends: Mapping[str, Backend], pricer: Pricer, *, rng: Random | None = None
+) -> Router:
+    """The innermost step: model groups, strategies, fallbacks, retries, breakers, cascade, shadow."""
+    return Router(settings.routes(), backends, pricer.price, LazySink(lambda: shadow_sink(settings)), rng=rng)
+
+
+def shadow_sink(settings: Settings) -> ShadowSink:
+    """Where shadow records go, chosen at the first one: ``routing.shadow_log``, else the metering store."""
+    store = None
+    if settings.metering.enabled:
+        from crossroads.metering.build import database_url
+        from crossroads.store import make_engine
+
+        store = lambda: make_engine(database_url(settings.metering))  # noqa: E731
+    return sink_for(settings.routing.shadow_log, store)
+
+
+def build_metering(settings: Settings, router: Router, pricer: Pricer) -> MeteringStage | None:
     """Keys, limits, budgets, ledger, audit, metrics — when ``metering.enabled``; mirrored calls are
     charged to the shadow account."""
     if not settings.metering.enabled:
         return None
     from crossroads.metering.build import metering_stage
 
-    stage = metering_stage(settings.metering, settings)
+    stage = metering_stage(settings.metering, settings, pricer)
     router.shadower.listeners.append(stage.record_shadow)
     return stage
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from crossroads.backends.base import Backend, Body, Endpoint
+from crossroads.backends.config import EmbeddedConfig
 from crossroads.backends.embedded.backend import EmbeddedBackend
-from crossroads.config import EmbeddedBackend as EmbeddedConfig
 from crossroads.errors import InvalidRequest, ServiceUnavailable, Unsupported
 from tests.support.tiny_gguf import write_tiny_gguf
 

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from crossroads.backends.base import Backend, Endpoint
+from crossroads.backends.config import SentenceTransformersConfig as Config
 from crossroads.backends.sentence_transformers import INSTALL_FIX, SentenceTransformersBackend
-from crossroads.config import SentenceTransformersBackend as Config
 from crossroads.errors import InvalidRequest, ServiceUnavailable, Unsupported
 
 pytestmark = pytest.mark.slow

@@ -11,6 +11,8 @@ import pytest
 from crossroads.backends import Endpoint
 from crossroads.config import parse_settings
 from crossroads.errors import BadGateway
+from crossroads.gateway import build_router
+from crossroads.metering.pricing import Pricer
 from crossroads.pipeline import Call
 from crossroads.routing.answer_checks import VALIDATORS
 from crossroads.routing.config import ValidatorConfig
@@ -71,7 +73,8 @@ def build(
         "strong": ScriptedBackend("strong", answers=strong, location="hosted"),
         "judge": ScriptedBackend("judge", answers=judge or ["0"], location="hosted"),
     }
-    return Router(parse_settings(raw, "test"), backends), backends
+    settings = parse_settings(raw, "test")
+    return build_router(settings, backends, Pricer.from_settings(settings)), backends
 
 
 def call(stream: bool = False) -> Call:

@@ -13,6 +13,7 @@ import pytest
 
 from crossroads.backends import Endpoint
 from crossroads.config import parse_settings
+from crossroads.metering.pricing import Pricer
 from crossroads.pipeline import Call
 from crossroads.routing.router import Router
 from crossroads.routing.streams import drain
@@ -35,7 +36,8 @@ def scripted_router(sample: float, sink: MemorySink, delay: float = 0.0, **routi
         "routing": routing,
     }
     backends = {"p": ScriptedBackend("p", location="hosted"), "s": ScriptedBackend("s", location="hosted", delay=delay)}
-    return Router(parse_settings(raw, "test"), backends, rng=Random(3), shadow_sink=sink)
+    settings = parse_settings(raw, "test")
+    return Router(settings.routes(), backends, Pricer.from_settings(settings).price, sink, rng=Random(3))
 
 
 def call() -> Call:

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from crossroads.config import parse_settings
-from crossroads.routing.shadow import JsonlSink
-from crossroads.routing.shadow_store import StoreSink, count_shadow, read_shadow, sink_for
+from crossroads.gateway import shadow_sink
+from crossroads.routing.shadow_records import count_shadow, read_shadow
+from crossroads.routing.shadow_sinks import JsonlSink, StoreSink
 from crossroads.store import make_engine, upgrade
 
 
@@ -51,11 +52,11 @@ async def test_jsonl_round_trip(tmp_path: Path) -> None:
 
 def test_sink_choice(tmp_path: Path) -> None:
     base = {"backends": {"l": {"type": "embedded"}}, "models": {"m": {"backend": "l"}}}
-    assert isinstance(sink_for(parse_settings(base, "t")), JsonlSink)
+    assert isinstance(shadow_sink(parse_settings(base, "t")), JsonlSink)
     logged = parse_settings({**base, "routing": {"shadow_log": str(tmp_path / "x.jsonl")}}, "t")
-    assert isinstance(sink_for(logged), JsonlSink)
+    assert isinstance(shadow_sink(logged), JsonlSink)
     metered = parse_settings({**base, "metering": {"enabled": True, "database_url": f"sqlite:///{tmp_path}/m.db"}}, "t")
-    assert isinstance(sink_for(metered), StoreSink)
+    assert isinstance(shadow_sink(metered), StoreSink)
 
 
 async def test_since_limit_and_model_read_alike_from_the_store_and_jsonl(tmp_path: Path) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 
 from crossroads.backends import Endpoint
 from crossroads.config import parse_settings
+from crossroads.gateway import build_router
+from crossroads.metering.pricing import Pricer
 from crossroads.pipeline import Call
 from crossroads.routing.router import Router
 from tests.support.scripted import ScriptedBackend
@@ -25,7 +27,8 @@ def router(
         "models": {"chat": {"strategy": strategy, "deployments": deployments}},
     }
     backends = {n: ScriptedBackend(n, location="hosted", **backend_kw) for n in NAMES}
-    return Router(parse_settings(raw, "test"), backends, rng=Random(7)), backends
+    settings = parse_settings(raw, "test")
+    return build_router(settings, backends, Pricer.from_settings(settings), rng=Random(7)), backends
 
 
 def call() -> Call:

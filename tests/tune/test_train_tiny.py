@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from crossroads.backends.base import Endpoint
+from crossroads.backends.config import EmbeddedConfig
 from crossroads.backends.embedded.backend import EmbeddedBackend
-from crossroads.config import EmbeddedBackend as EmbeddedConfig
 from crossroads.errors import ConfigError, ServiceUnavailable
 from crossroads.tune.train import TrainRequest, load_base, train
 from tests.support.tiny_gguf import write_tiny_gguf

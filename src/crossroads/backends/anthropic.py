@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator
 import aiohttp
 
 from crossroads.backends.base import Body, Endpoint
+from crossroads.backends.config import AnthropicConfig as Config
 from crossroads.backends.openai_compat import Flavor, OpenAICompatBackend, _dumps, _loads_body, _loads_chunk
 from crossroads.backends.upstream_errors import from_response, stream_error
-from crossroads.config import AnthropicBackend as Config
 from crossroads.errors import BadGateway, Unsupported
 from crossroads.formats import anthropic
 from crossroads.formats.anthropic_answer import answer_to_chat

@@ -18,9 +18,9 @@ import aiohttp
 import orjson
 
 from crossroads.backends.base import Body, Endpoint
+from crossroads.backends.config import OpenAICompatConfig as Config
 from crossroads.backends.spec import StreamFiller, fill_answer
 from crossroads.backends.upstream_errors import from_response, stream_error
-from crossroads.config import OpenAICompatBackend as Config
 from crossroads.errors import BadGateway, GatewayTimeout, ServiceUnavailable
 from crossroads.urls import safe_url, scrub
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from crossroads.errors import ConfigError
 
@@ -53,6 +55,20 @@ class ModelPrice:
                 raise CatalogError(f"{self.key} has no batch price — drop batch, or set batch_discount in overrides")
             total *= 1 - self.batch_discount
         return total
+
+    def usage_cost(self, usage: Mapping[str, Any]) -> Decimal:
+        """The cost of an OpenAI ``usage`` object (cached prompt tokens at the cached rate)."""
+        details = usage.get("prompt_tokens_details")
+        cached = _count(details.get("cached_tokens") if isinstance(details, dict) else 0)
+        prompt = _count(usage.get("prompt_tokens"))
+        return self.cost(prompt, _count(usage.get("completion_tokens")), min(cached, prompt))
+
+
+def _count(value: Any) -> int:
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        return 0
 
 
 def _check_tokens(prompt_tokens: Tokens, completion_tokens: Tokens, cached_tokens: Tokens) -> None:

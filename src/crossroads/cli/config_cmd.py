@@ -6,8 +6,9 @@ import os
 
 import click
 
+from crossroads.backends.config import OpenAICompatConfig
 from crossroads.cli.common import CONTEXT, config_option, settings_or_exit
-from crossroads.config import OpenAICompatBackend, Settings
+from crossroads.config import Settings
 
 
 @click.group(context_settings=CONTEXT)
@@ -29,6 +30,6 @@ def warnings(settings: Settings) -> list[str]:
     """Things that are valid but will not work in this environment right now."""
     out = []
     for name, backend in settings.backends.items():
-        if isinstance(backend, OpenAICompatBackend) and backend.api_key_env and not os.environ.get(backend.api_key_env):
+        if isinstance(backend, OpenAICompatConfig) and backend.api_key_env and not os.environ.get(backend.api_key_env):
             out.append(f"backends.{name}.api_key_env: {backend.api_key_env} is not set in this environment")
     return out

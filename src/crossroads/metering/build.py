@@ -42,9 +42,10 @@ def database_url(config: MeteringConfig) -> str:
     return url
 
 
-def metering_stage(config: MeteringConfig, settings: Any, engine: Engine | None = None) -> MeteringStage:
+def metering_stage(
+    config: MeteringConfig, settings: Any, pricer: Pricer, engine: Engine | None = None
+) -> MeteringStage:
     engine = engine or make_engine(database_url(config))
-    pricer = Pricer.from_settings(settings)
     sealer = Sealer.from_env(config.content_logging.key_env) if config.content_logging.enabled else None
     limiter = RedisLimiter(config.redis_url, config.redis_prefix) if config.redis_url else LocalLimiter()
     budgets = Budgets(engine, timedelta(seconds=config.reservation_ttl_seconds))

@@ -79,23 +79,6 @@ class Pricer:
         return price.cost(prompt, completion, min(cached, prompt))
 
 
-def usage_cost(price: ModelPrice | None, usage: Any) -> Decimal | None:
-    """The cost of an OpenAI ``usage`` object (cached prompt tokens at the cached rate)."""
-    if price is None or not isinstance(usage, dict):
-        return None
-    details = usage.get("prompt_tokens_details")
-    cached = _n(details.get("cached_tokens") if isinstance(details, dict) else 0)
-    prompt = _n(usage.get("prompt_tokens"))
-    return price.cost(prompt, _n(usage.get("completion_tokens")), min(cached, prompt))
-
-
-def _n(value: Any) -> int:
-    try:
-        return max(0, int(value or 0))
-    except (TypeError, ValueError):
-        return 0
-
-
 def configured_price(key: DeploymentKey, price: Any) -> ModelPrice:
     """A deployment's ``price:`` as a ``ModelPrice`` named ``config/backend:upstream``."""
     backend, upstream = key

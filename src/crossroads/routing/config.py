@@ -1,5 +1,6 @@
-"""Routing configuration: model groups (deployments, strategy, fallbacks, cascade, shadow) and the
-``routing:`` section (retries, breakers, health checks, rules, where shadow records go).
+"""Routing configuration: the public models (``ModelConfig``: a backend, or a group of deployments with
+strategy, fallbacks, cascade and shadow) and the ``routing:`` section (retries, breakers, health checks,
+rules, where shadow records go); ``Routes`` is both together, what the router is built from.
 
 Plain pydantic models, frozen, unknown fields refused; no import of ``crossroads.config`` (which
 imports these). ``cross_check(raw)`` finds references to backends and models that do not exist.
@@ -7,6 +8,8 @@ imports these). ``cross_check(raw)`` finds references to backends and models tha
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -120,6 +123,43 @@ class RoutingConfig(Strict):
         description="x-crossroads-route-reason: brief (rule, strategy, how many attempts failed), full (also "
         "each upstream and its status — for trusted clients) or off; the ledger always keeps the full reason",
     )
+
+
+class ModelConfig(Strict):
+    """One public model: a plain ``backend:``, or a group of ``deployments`` (see ``crossroads.routing``)."""
+
+    backend: str = Field(description="name of a backend under 'backends' (a group: its first deployment's)")
+    upstream_model: str | None = Field(None, description="name the backend knows (Azure: the deployment)")
+    aliases: list[str] = Field(default_factory=list)
+    owned_by: str | None = None
+    deployments: list[DeploymentConfig] = Field(default_factory=list, description="a group: where it may be served")
+    strategy: Strategy = "priority"
+    fallbacks: list[str] = Field(default_factory=list, description="models tried when every deployment failed")
+    cascade: CascadeConfig | None = None
+    shadow: list[ShadowTarget] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _group_backend(cls, data: Any) -> Any:
+        return group_backend(data)
+
+
+@dataclass(frozen=True, slots=True)
+class Routes:
+    """What the router is built from: the public models (each a group of deployments) and ``routing:``."""
+
+    models: Mapping[str, ModelConfig]
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
+
+    def resolve(self, name: str) -> str | None:
+        return resolve_model(self.models, name)
+
+
+def resolve_model(models: Mapping[str, ModelConfig], name: str) -> str | None:
+    """Public model name for a name or alias, or None."""
+    if name in models:
+        return name
+    return next((public for public, model in models.items() if name in model.aliases), None)
 
 
 def _names(raw: dict[str, Any], section: str) -> dict[str, Any]:

@@ -54,12 +54,10 @@ class Deployment:
         self.latency = seconds if self.latency is None else self.latency + EWMA * (seconds - self.latency)
 
     def cost(self, usage: Any) -> Decimal | None:
-        """USD for one answer's ``usage``, when the price is known (``crossroads.metering.pricing``)."""
+        """USD for one answer's ``usage``, when the price is known."""
         if self.price is None or not isinstance(usage, dict):
             return None
-        from crossroads.metering.pricing import usage_cost
-
-        return usage_cost(self.price, usage)
+        return self.price.usage_cost(usage)
 
     def unit_price(self) -> Decimal | None:
         """Input + output USD per 1M tokens: the lowest-cost strategy's sort key."""

@@ -1,24 +1,26 @@
-"""Model groups built from settings: each public model becomes its deployments, ordered by a strategy.
+"""Model groups built from the models' config: each public model becomes its deployments, ordered by a strategy.
 
 A plain ``backend:`` model is a group of one. A deployment (backend + upstream model) is one object
-shared by every group that names it, so its breaker, load and latency are counted once.
+shared by every group that names it, so its breaker, load and latency are counted once. Its price comes
+from ``PriceOf`` (the gateway passes ``metering.pricing.Pricer.price``: the one place prices are resolved).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from random import Random
 from typing import TYPE_CHECKING
 
 from crossroads.backends.base import Backend
-from crossroads.config import ModelConfig, Settings
-from crossroads.routing.config import CascadeConfig, DeploymentConfig
+from crossroads.routing.config import BreakerConfig, CascadeConfig, DeploymentConfig, ModelConfig
 from crossroads.routing.deployment import Deployment
 from crossroads.routing.strategies import STRATEGIES, Prepared, prepare
 
 if TYPE_CHECKING:
-    from crossroads.metering.pricing import Pricer
+    from crossroads.catalog import ModelPrice
+
+PriceOf = Callable[[str, Sequence[str | None]], "ModelPrice | None"]  # (backend, [upstream, public]) -> price
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,26 +45,17 @@ class Group:
 class Registry:
     """Every deployment by key, created on first mention."""
 
-    def __init__(self, settings: Settings, backends: Mapping[str, Backend]) -> None:
-        self.settings = settings
+    def __init__(self, backends: Mapping[str, Backend], breaker: BreakerConfig, price: PriceOf) -> None:
         self.backends = backends
-        self.breaker = settings.routing.breaker
+        self.breaker = breaker
+        self.price = price
         self.deployments: dict[str, Deployment] = {}
-        self._pricer: Pricer | None = None
-
-    def pricer(self) -> Pricer:
-        """The one price resolution (deployment ``price:``, catalog, self-hosted), loaded once per router."""
-        if self._pricer is None:
-            from crossroads.metering.pricing import Pricer
-
-            self._pricer = Pricer.from_settings(self.settings)
-        return self._pricer
 
     def get(self, backend: str, upstream: str, public: str, weight: float = 1.0, priority: int = 0) -> Deployment:
         key = f"{backend}:{upstream}"
         found = self.deployments.get(key)
         if found is None:
-            price = self.pricer().price(backend, [upstream, public])
+            price = self.price(backend, [upstream, public])
             b = self.backends[backend]
             found = Deployment(b, upstream, self.breaker, weight=weight, priority=priority, price=price)
             self.deployments[key] = found
@@ -87,8 +80,5 @@ def build_group(public: str, model: ModelConfig, registry: Registry) -> Group:
     return Group(public, strategy, prepare(strategy, ds), fallbacks, model.cascade, shadows)
 
 
-def build_groups(settings: Settings, backends: Mapping[str, Backend]) -> tuple[dict[str, Group], Registry]:
-    registry = Registry(settings, backends)
-    models = settings.models
-    groups = {public: build_group(public, model, registry) for public, model in models.items()}
-    return groups, registry
+def build_groups(models: Mapping[str, ModelConfig], registry: Registry) -> dict[str, Group]:
+    return {public: build_group(public, model, registry) for public, model in models.items()}

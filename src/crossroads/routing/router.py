@@ -19,35 +19,37 @@ from random import Random
 from typing import Any
 
 from crossroads.backends.base import Backend, Body, Endpoint
-from crossroads.config import Settings
 from crossroads.pipeline.call import AttemptRecord, Call
 from crossroads.routing import attempt, health, scope, status
 from crossroads.routing.cascade import Cascade
+from crossroads.routing.config import Routes
 from crossroads.routing.deployment import Deployment
-from crossroads.routing.groups import build_groups
+from crossroads.routing.groups import PriceOf, Registry, build_groups
 from crossroads.routing.loop import AttemptLoop, Served
-from crossroads.routing.shadow import LazySink, Shadower, ShadowSink
+from crossroads.routing.shadow import Shadower, ShadowSink
 from crossroads.routing.streams import watched
 
 
 class Router:
     def __init__(
         self,
-        settings: Settings,
+        routes: Routes,
         backends: Mapping[str, Backend],
+        price: PriceOf,
+        shadow_sink: ShadowSink,
         *,
         rng: Random | None = None,
-        shadow_sink: ShadowSink | None = None,
     ) -> None:
-        self.settings = settings
-        self.retry = settings.routing.retry
+        routing = routes.routing
+        self.routes = routes
+        self.retry = routing.retry
         self.rng = rng or Random()
-        self.groups, self.registry = build_groups(settings, backends)
+        self.registry = Registry(backends, routing.breaker, price)
+        self.groups = build_groups(routes.models, self.registry)
         self.cascade = Cascade(self.groups, self._judge)
-        self.attempt_loop = AttemptLoop(self.retry, self.groups, self.cascade, self.rng, settings.routing.reason_header)
-        sink = shadow_sink or LazySink(settings)
-        self.shadower = Shadower(sink, settings.routing.shadow_max_in_flight, self.rng, self.retry.attempt_timeout)
-        self.health_interval = settings.routing.health.interval
+        self.attempt_loop = AttemptLoop(self.retry, self.groups, self.cascade, self.rng, routing.reason_header)
+        self.shadower = Shadower(shadow_sink, routing.shadow_max_in_flight, self.rng, self.retry.attempt_timeout)
+        self.health_interval = routing.health.interval
         self._health: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -89,7 +91,7 @@ class Router:
 
     async def _judge(self, call: Call, model: str, prompt: str) -> str:
         body = {"model": model, "messages": [{"role": "user", "content": prompt}], "max_tokens": 8, "temperature": 0}
-        public = self.settings.resolve(model) or model
+        public = self.routes.resolve(model) or model
         nested = Call(Endpoint.CHAT, body, public, local_only=call.local_only)
         try:
             answer = await self.send(nested)

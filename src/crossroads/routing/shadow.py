@@ -5,7 +5,7 @@ client's answer is on its way, and store both answers with their latency and cos
 The mirror runs as a background task (never awaited by the request); at most ``max_in_flight`` run at
 once, more are skipped. A sensitive request — pinned local, or one the guard found entities in — is
 mirrored only to self-hosted candidates; a call whose key has a model list only to deployments of
-those models. Records go to a ``ShadowSink``; the default appends JSON lines.
+those models. Records go to a ``ShadowSink`` (``shadow_sinks``: JSON lines or the store).
 
 A record: ts, request_id, model, endpoint, sensitive, request (the body as the primary received it,
 after the privacy guard: every value it found is a placeholder there, whatever the policy let each
@@ -18,11 +18,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from pathlib import Path
 from random import Random
 from typing import Any, Protocol
-
-import orjson
 
 from crossroads.backends.base import Body
 from crossroads.errors import CrossroadsError, PrivacyRefused
@@ -31,35 +28,16 @@ from crossroads.routing import attempt
 from crossroads.routing.answer_checks import answer_text
 from crossroads.routing.deployment import Deployment
 from crossroads.routing.groups import Group, Shadow
+from crossroads.routing.shadow_sinks import ShadowSink
 
 log = logging.getLogger("crossroads.routing.shadow")
-DEFAULT_LOG = "crossroads-shadow.jsonl"
 DRAIN_SECONDS = 5.0
-
-
-class ShadowSink(Protocol):
-    async def write(self, record: dict[str, Any]) -> None: ...
 
 
 class SpendListener(Protocol):
     """Told of every mirrored call that reached a deployment (metering charges it to the shadow account)."""
 
     async def __call__(self, call: Call, record: AttemptRecord, reply: Body | None) -> None: ...
-
-
-class JsonlSink:
-    """Appends one JSON object per line (money as exact decimal strings); the file is created on first write."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-
-    async def write(self, record: dict[str, Any]) -> None:
-        line = orjson.dumps(record, default=str) + b"\n"
-        await asyncio.to_thread(self._append, line)
-
-    def _append(self, line: bytes) -> None:
-        with self.path.open("ab") as file:
-            file.write(line)
 
 
 def sensitive(call: Call) -> bool:
@@ -149,26 +127,6 @@ class Shadower:
     async def aclose(self) -> None:
         """Drain, then release the sink (a store engine)."""
         await self.drain()
-        close = getattr(self.sink, "aclose", None)
-        if close is not None:
-            await close()
-
-
-class LazySink:
-    """Picks the sink (store or JSONL) at the first record: building a router touches no disk or database."""
-
-    def __init__(self, settings: Any) -> None:
-        self.settings = settings
-        self.sink: ShadowSink | None = None
-
-    async def write(self, record: dict[str, Any]) -> None:
-        if self.sink is None:
-            from crossroads.routing.shadow_store import sink_for
-
-            self.sink = sink_for(self.settings)
-        await self.sink.write(record)
-
-    async def aclose(self) -> None:
         close = getattr(self.sink, "aclose", None)
         if close is not None:
             await close()

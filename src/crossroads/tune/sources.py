@@ -39,7 +39,7 @@ def prompt_of(body: Any) -> tuple[tuple[str, str], ...] | None:
 
 def from_shadow(source: str, hosted: frozenset[str], result: CollectResult) -> Iterator[Example]:
     """Each hosted side of each record (the primary, the mirror, or both) with a successful answer."""
-    from crossroads.routing.shadow_store import read_shadow
+    from crossroads.routing.shadow_records import read_shadow
 
     store: Any = source
     if "://" in source:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from crossroads.config import EmbeddedBackend, ModelConfig, SentenceTransformersBackend, Settings
+from crossroads.backends.config import EmbeddedConfig, SentenceTransformersConfig
+from crossroads.config import ModelConfig, Settings
 from crossroads.lab.eval.cache import ResponseCache
 from crossroads.lab.eval.html import render_html
 from crossroads.lab.eval.runner import EvalOptions
@@ -31,9 +32,9 @@ def gemma3_path() -> Path:
 
 def settings() -> Settings:
     backends = {
-        "smol": EmbeddedBackend(type="embedded", n_ctx=512, default_max_tokens=16),
-        "gemma": EmbeddedBackend(type="embedded", model_path=str(gemma3_path()), n_ctx=512),
-        "minilm": SentenceTransformersBackend(type="sentence_transformers"),
+        "smol": EmbeddedConfig(type="embedded", n_ctx=512, default_max_tokens=16),
+        "gemma": EmbeddedConfig(type="embedded", model_path=str(gemma3_path()), n_ctx=512),
+        "minilm": SentenceTransformersConfig(type="sentence_transformers"),
     }
     models = {
         "smollm2": ModelConfig(backend="smol"),

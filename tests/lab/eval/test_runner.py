@@ -176,9 +176,9 @@ async def test_reference_metrics_with_an_embedder(tmp_path: Path) -> None:
 
 
 def _st():  # type: ignore[no-untyped-def]
-    from crossroads.config import SentenceTransformersBackend
+    from crossroads.backends.config import SentenceTransformersConfig
 
-    return SentenceTransformersBackend(type="sentence_transformers")
+    return SentenceTransformersConfig(type="sentence_transformers")
 
 
 async def test_empty_answers_score_zero_similarity_without_embedding(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from crossroads.backends.embedded.run import Run
 from crossroads.errors import CrossroadsError, ServiceUnavailable
 
 if TYPE_CHECKING:
-    from crossroads.config import EmbeddedBackend as EmbeddedConfig
+    from crossroads.backends.config import EmbeddedConfig
 
 _DONE = object()
 

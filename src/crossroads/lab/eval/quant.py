@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from crossroads.config import EmbeddedBackend, ModelConfig, Settings
+from crossroads.backends.config import EmbeddedConfig
+from crossroads.config import ModelConfig, Settings
 from crossroads.lab.eval.cache import default_cache_dir
 from crossroads.lab.eval.result import Estimate, Pairwise, RunResult
 from crossroads.lab.eval.suite_errors import EvalError
@@ -80,8 +81,8 @@ def variant_settings(source: Path, variant: Path, qtype: str, n_ctx: int = 1024)
     """Two embedded backends (original and variant) as models named by their types."""
     base, other = f"{type_of(source).lower()}-original", f"{qtype.lower()}-from-{type_of(source).lower()}"
     backends = {
-        base: EmbeddedBackend(type="embedded", model_path=str(source), n_ctx=n_ctx),
-        other: EmbeddedBackend(type="embedded", model_path=str(variant), n_ctx=n_ctx),
+        base: EmbeddedConfig(type="embedded", model_path=str(source), n_ctx=n_ctx),
+        other: EmbeddedConfig(type="embedded", model_path=str(variant), n_ctx=n_ctx),
     }
     models = {base: ModelConfig(backend=base), other: ModelConfig(backend=other)}
     return Settings(backends=backends, models=models, source="eval quant"), base, other

@@ -30,7 +30,7 @@ class ShadowRecords:
 
 def default_source(settings: Settings) -> str:
     """Where the gateway configured by ``settings`` writes shadow records."""
-    from crossroads.routing.shadow import DEFAULT_LOG
+    from crossroads.routing.shadow_sinks import DEFAULT_LOG
 
     if settings.routing.shadow_log is not None:
         return str(settings.routing.shadow_log)
@@ -75,7 +75,7 @@ def _collect(
     from orjson import JSONDecodeError
     from sqlalchemy.exc import SQLAlchemyError
 
-    from crossroads.routing.shadow_store import count_shadow, read_shadow
+    from crossroads.routing.shadow_records import count_shadow, read_shadow
 
     try:
         if isinstance(source, Path):  # a JSONL log: read through once

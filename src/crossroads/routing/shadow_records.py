@@ -1,8 +1,5 @@
-"""Where shadow records go, and how the lab reads them back.
-
-    StoreSink     the ``shadow_results`` table of the crossroads store (used when metering is enabled,
-                  so the records sit next to the ledger; the metering stage applies the migrations)
-    JsonlSink     one JSON object per line (``routing.shadow_log``; the default without a store)
+"""How the lab reads shadow records back (``crossroads eval --from-shadow``, ``crossroads tune``), from the store
+or a JSONL file (``shadow_sinks`` writes them).
 
 ``read_shadow(source)`` yields records of one shape from either: ts, request_id, model, endpoint,
 sensitive, request, primary, shadow (see ``crossroads.routing.shadow``). Costs come back as ``Decimal``.
@@ -10,8 +7,6 @@ sensitive, request, primary, shadow (see ``crossroads.routing.shadow``). Costs c
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -23,69 +18,7 @@ import orjson
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from crossroads.config import Settings
-from crossroads.routing.shadow import DEFAULT_LOG, JsonlSink, ShadowSink
 from crossroads.store.models import ShadowResult
-
-
-class StoreSink:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    async def write(self, record: dict[str, Any]) -> None:
-        await asyncio.to_thread(self._insert, _row(record))
-
-    async def aclose(self) -> None:
-        await asyncio.to_thread(self.engine.dispose)
-
-    def _insert(self, row: ShadowResult) -> None:
-        with Session(self.engine) as session, session.begin():
-            session.add(row)
-
-
-def _row(record: dict[str, Any]) -> ShadowResult:
-    primary, shadow = _plain(record["primary"]), _plain(record["shadow"])
-    return ShadowResult(
-        id=uuid.uuid4().hex,
-        at=datetime.fromtimestamp(record["ts"], UTC).replace(tzinfo=None),
-        request_id=record["request_id"],
-        model=record["model"],
-        endpoint=record["endpoint"],
-        sensitive=record["sensitive"],
-        request=_plain(record["request"]),
-        primary=primary,
-        shadow=shadow,
-        primary_backend=primary["backend"],
-        shadow_backend=shadow["backend"],
-        shadow_upstream_model=shadow["upstream_model"],
-        shadow_status=shadow["status"],
-        primary_latency_ms=_ms(primary["latency_s"]),
-        shadow_latency_ms=_ms(shadow["latency_s"]),
-        primary_cost=record["primary"].get("cost"),
-        shadow_cost=record["shadow"].get("cost"),
-    )
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready: Decimals as exact strings."""
-    return orjson.loads(orjson.dumps(value, default=str))
-
-
-def _ms(seconds: float | None) -> float | None:
-    return None if seconds is None else seconds * 1000
-
-
-def sink_for(settings: Settings) -> ShadowSink:
-    """``routing.shadow_log`` when set; else the store when metering is enabled; else the default JSONL file."""
-    if settings.routing.shadow_log is not None:
-        return JsonlSink(settings.routing.shadow_log)
-    metering = getattr(settings, "metering", None)
-    if metering is not None and metering.enabled:
-        from crossroads.metering.build import database_url
-        from crossroads.store import make_engine
-
-        return StoreSink(make_engine(database_url(metering)))
-    return JsonlSink(DEFAULT_LOG)
 
 
 def read_shadow(
