@@ -37,9 +37,9 @@ from crossroads.config import parse_settings
 from crossroads.gateway import Gateway
 from crossroads.metering.config import LedgerConfig, MeteringConfig
 from crossroads.metering.keys import create_key, utcnow
-from crossroads.metering.ledger import LedgerWriter, Pending
+from crossroads.metering.ledger import LedgerWriter
 from crossroads.metering.pricing import Pricer
-from crossroads.metering.rows import build_rows
+from crossroads.metering.rows import Pending, build_rows
 from crossroads.pipeline import Call
 from crossroads.store import make_engine, upgrade
 

@@ -146,7 +146,7 @@ def shadow_sink(settings: Settings) -> ShadowSink:
     """Where shadow records go, chosen at the first one: ``routing.shadow_log``, else the metering store."""
     store = None
     if settings.metering.enabled:
-        from crossroads.metering.build import database_url
+        from crossroads.metering.database import database_url
         from crossroads.store import make_engine
 
         store = lambda: make_engine(database_url(settings.metering))  # noqa: E731

@@ -42,7 +42,7 @@ def check_workers(settings: Settings, workers: int) -> None:
     metering = settings.metering
     if workers == 1 or not metering.enabled:
         return
-    from crossroads.metering.build import database_url
+    from crossroads.metering.database import database_url
 
     problems = []
     if database_url(metering).startswith("sqlite"):

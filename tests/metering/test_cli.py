@@ -91,8 +91,8 @@ def test_serve_preparation_names_an_unreachable_database() -> None:
     import pytest
 
     from crossroads.errors import ConfigError
-    from crossroads.metering.build import prepare_store
     from crossroads.metering.config import MeteringConfig
+    from crossroads.metering.database import prepare_store
 
     config = MeteringConfig(enabled=True, database_url="postgresql://postgres@127.0.0.1:1/none")
     with pytest.raises(ConfigError) as caught:
@@ -101,8 +101,8 @@ def test_serve_preparation_names_an_unreachable_database() -> None:
 
 
 def test_serve_preparation_migrates(sqlite_url: str) -> None:
-    from crossroads.metering.build import prepare_store
     from crossroads.metering.config import MeteringConfig
+    from crossroads.metering.database import prepare_store
 
     line = prepare_store(MeteringConfig(enabled=True, database_url=sqlite_url))
     assert line == f"metering: {sqlite_url} at schema revision {latest(sqlite_url)}"

@@ -28,7 +28,7 @@ def database_option(func: F) -> F:
 
 def open_engine(config_path: str | None, database: str | None, *, need_schema: bool = True) -> Engine:
     """The store named by --database or the config; fails with the fix when it is unusable or not migrated."""
-    from crossroads.metering.build import database_url
+    from crossroads.metering.database import database_url
     from crossroads.store import current_revision, describe, head_revision, make_engine
 
     settings = settings_or_exit(config_path)

@@ -121,6 +121,6 @@ def _prepare_store(settings: Settings, migrate: bool | None) -> None:
     """Reach (and migrate) the metering database before listening, so a problem is a clear message."""
     if not settings.metering.enabled:
         return
-    from crossroads.metering.build import prepare_store
+    from crossroads.metering.database import prepare_store
 
     logging.getLogger("crossroads").info(prepare_store(settings.metering, migrate=migrate))

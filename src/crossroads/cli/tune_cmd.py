@@ -53,7 +53,7 @@ def _group_checks(settings: Settings, models: tuple[str, ...]) -> tuple[Validato
 
 
 def collect_request(settings: Settings, opts: dict[str, Any]) -> Any:
-    from crossroads.metering.build import database_url
+    from crossroads.metering.database import database_url
     from crossroads.routing.shadow_sinks import DEFAULT_LOG
     from crossroads.tune.collect import CollectRequest
 

@@ -1,6 +1,6 @@
 """The ledger: one row per request, written off the request path by a batched writer.
 
-Requests hand a ``Pending`` to ``LedgerWriter.put`` (a bounded queue: when it is full, requests wait
+Requests hand a ``Pending`` (``rows``) to ``LedgerWriter.put`` (a bounded queue: when it is full, requests wait
 rather than lose rows). One task drains the queue in batches; each batch is one transaction in a
 worker thread: ledger rows, their audit-chain links, the dashboard's rollups and the settled budgets. ``aclose`` drains
 everything queued, so a graceful shutdown loses no settled request.
@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,31 +18,11 @@ from sqlalchemy import Engine, insert
 
 from crossroads.metering import audit, budget, rollup
 from crossroads.metering.config import LedgerConfig
-from crossroads.metering.rows import Row, build_row, build_rows
-from crossroads.pipeline.call import Call, Caller
+from crossroads.metering.rows import Pending, Row, build_row, build_rows
 from crossroads.store.models import LedgerRow
 
 log = logging.getLogger("crossroads.metering")
 RETRIES = 3
-
-
-@dataclass(slots=True)
-class Pending:
-    """A finished request, as the stage saw it; turned into a ledger row in the writer thread."""
-
-    call: Call
-    at: datetime
-    latency_s: float
-    status: int
-    key: Caller | None = None
-    ttft_s: float | None = None
-    error_type: str | None = None
-    usage: dict[str, Any] | None = None
-    text: str | None = None
-    response_model: str | None = None
-    response: dict[str, Any] | None = None
-    reservation: budget.Reservation | None = None
-    estimated_tokens: int = 0
 
 
 class LedgerWriter:

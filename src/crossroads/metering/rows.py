@@ -1,8 +1,10 @@
-"""Turning a finished request into its ledger row: tokens (reported, else counted), cost, summary."""
+"""A finished request (``Pending``) and turning it into its ledger rows: tokens (reported, else counted), cost,
+summary."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -11,10 +13,29 @@ from crossroads.backends.spec import CountedUsage
 from crossroads.metering import audit, tokens
 from crossroads.metering.content import Sealer
 from crossroads.metering.pricing import Pricer
+from crossroads.pipeline.call import Call, Caller, PrivacyFacts
 
 if TYPE_CHECKING:
-    from crossroads.metering.ledger import Pending
-    from crossroads.pipeline.call import PrivacyFacts
+    from crossroads.metering.budget import Reservation
+
+
+@dataclass(slots=True)
+class Pending:
+    """A finished request, as the stage saw it; turned into a ledger row in the writer thread."""
+
+    call: Call
+    at: datetime
+    latency_s: float
+    status: int
+    key: Caller | None = None
+    ttft_s: float | None = None
+    error_type: str | None = None
+    usage: dict[str, Any] | None = None
+    text: str | None = None
+    response_model: str | None = None
+    response: dict[str, Any] | None = None
+    reservation: Reservation | None = None
+    estimated_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,32 +13,50 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from crossroads import formats
 from crossroads.backends.base import Body
 from crossroads.errors import AuthenticationFailed, CrossroadsError
 from crossroads.metering.admission import Admission, Ticket, capped, limit_fields
 from crossroads.metering.auth import KeyCache
+from crossroads.metering.config import MeteringConfig
 from crossroads.metering.keys import KeyRecord, utcnow
-from crossroads.metering.ledger import LedgerWriter, Pending
+from crossroads.metering.ledger import LedgerWriter
 from crossroads.metering.metrics import Metrics
+from crossroads.metering.rows import Pending
 from crossroads.metering.strangers import Strangers
 from crossroads.metering.streams import UsageStream, as_error
 from crossroads.pipeline import Call, Next, NextStream, PassThrough
 from crossroads.pipeline.call import AttemptRecord, Facts
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 SHADOW_ACCOUNT = KeyRecord(id="shadow", name="shadow", prefix="")  # the ledger's key_id for mirrored calls
 
 
+class Lifecycle(Protocol):
+    """Start and shutdown of what the stage owns besides its parts (``runtime.Runtime``)."""
+
+    config: MeteringConfig
+    engine: Engine
+
+    async def start(self, stage: MeteringStage) -> None: ...
+
+    async def aclose(self, stage: MeteringStage) -> None: ...
+
+
 class MeteringStage(PassThrough):
-    def __init__(self, keys: KeyCache, admission: Admission, writer: LedgerWriter, metrics: Metrics, lifecycle: Any):
+    def __init__(
+        self, keys: KeyCache, admission: Admission, writer: LedgerWriter, metrics: Metrics, lifecycle: Lifecycle
+    ) -> None:
         self.keys = keys
         self.strangers = Strangers(lifecycle.config.unauthenticated_per_minute)
         self.admission = admission
         self.writer = writer
         self.metrics = metrics
-        self.lifecycle = lifecycle  # start/aclose of the store, migrations and limiter (see build.py)
+        self.lifecycle = lifecycle  # start/aclose of the store, migrations and limiter
         self.store = lifecycle.engine  # the SQLAlchemy engine: ledger, keys, audit
         self._mirrors = itertools.count(1)
 

@@ -7,7 +7,7 @@ When no later candidate answers, the last rejected answer is used rather than an
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -59,7 +59,3 @@ class Cascade:
     @staticmethod
     def text(answer: Body, endpoint: Endpoint = Endpoint.CHAT) -> str:
         return answer_text(answer, endpoint)
-
-
-def is_stream(result: Any) -> bool:
-    return isinstance(result, AsyncIterator)

@@ -36,10 +36,6 @@ def chunks_text(chunks: list[Body], endpoint: Endpoint = Endpoint.CHAT) -> str:
     return "".join(chunk_text(c, endpoint) for c in chunks)
 
 
-def usage_of(chunks: list[Body]) -> Any:
-    return next((c["usage"] for c in reversed(chunks) if c.get("usage")), None)
-
-
 async def watched(
     chunks: AsyncIterator[Body], on_end: Callable[[str], None], endpoint: Endpoint = Endpoint.CHAT
 ) -> AsyncIterator[Body]:

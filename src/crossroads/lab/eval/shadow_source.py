@@ -35,7 +35,7 @@ def default_source(settings: Settings) -> str:
     if settings.routing.shadow_log is not None:
         return str(settings.routing.shadow_log)
     if settings.metering.enabled:
-        from crossroads.metering.build import database_url
+        from crossroads.metering.database import database_url
 
         return database_url(settings.metering)
     return DEFAULT_LOG
