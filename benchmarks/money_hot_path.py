@@ -56,7 +56,7 @@ def settings() -> Any:
 def measures(n: int) -> dict[str, list[float]]:
     s = settings()
     pricer = Pricer.from_settings(s)
-    reach = reaches(s, pricer)
+    reach = reaches(s.routes(), pricer)
     admission = Admission(None, None, reach, s.metering.completion_estimate)  # type: ignore[arg-type]
     body = {"model": "chat", "messages": MESSAGES}
     prompt = tokens.count_prompt("chat", body)

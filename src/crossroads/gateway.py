@@ -42,7 +42,7 @@ class Gateway:
         stages: Sequence[Stage] | None = None,
     ) -> None:
         self.settings = settings
-        self.backends = backends if backends is not None else _build_all(settings)
+        self.backends = backends if backends is not None else build_backends(settings)
         self.created = int(time.time())
         self.pricer = Pricer.from_settings(settings)  # deployment price:, catalog, self-hosted — one resolution
         self.router = build_router(settings, self.backends, self.pricer)
@@ -131,7 +131,7 @@ class Gateway:
         return {"id": public, "object": "model", "created": self.created, "owned_by": model.owned_by or model.backend}
 
 
-def _build_all(settings: Settings) -> dict[str, Backend]:
+def build_backends(settings: Settings) -> dict[str, Backend]:
     return {name: build_backend(name, cfg) for name, cfg in settings.backends.items()}
 
 
@@ -160,7 +160,7 @@ def build_metering(settings: Settings, router: Router, pricer: Pricer) -> Meteri
         return None
     from crossroads.metering.build import metering_stage
 
-    stage = metering_stage(settings.metering, settings, pricer)
+    stage = metering_stage(settings.metering, settings.routes(), pricer)
     router.shadower.listeners.append(stage.record_shadow)
     return stage
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import Engine
 
@@ -22,18 +21,19 @@ from crossroads.metering.reach import reaches
 from crossroads.metering.rows import build_rows
 from crossroads.metering.runtime import Runtime
 from crossroads.metering.stage import MeteringStage
+from crossroads.routing.config import Routes
 from crossroads.store import make_engine
 
 
 def metering_stage(
-    config: MeteringConfig, settings: Any, pricer: Pricer, engine: Engine | None = None
+    config: MeteringConfig, routes: Routes, pricer: Pricer, engine: Engine | None = None
 ) -> MeteringStage:
     engine = engine or make_engine(database_url(config))
     sealer = Sealer.from_env(config.content_logging.key_env) if config.content_logging.enabled else None
     limiter = RedisLimiter(config.redis_url, config.redis_prefix) if config.redis_url else LocalLimiter()
     budgets = Budgets(engine, timedelta(seconds=config.reservation_ttl_seconds))
     allow = config.unpriced == "allow"
-    admission = Admission(budgets, limiter, reaches(settings, pricer), config.completion_estimate, allow)
+    admission = Admission(budgets, limiter, reaches(routes, pricer), config.completion_estimate, allow)
     metrics = Metrics()
     writer = LedgerWriter(engine, config.ledger, lambda p: build_rows(p, pricer, sealer), metrics.observe)
     runtime = Runtime(config, engine, limiter)

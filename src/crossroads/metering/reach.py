@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from crossroads.catalog import ModelPrice
 from crossroads.metering.pricing import Pricer
+from crossroads.routing.config import CascadeConfig, Routes
 
 JUDGE_MAX_TOKENS = 8  # the router's judge call asks for this many tokens
 JUDGE_PROMPT_EXTRA = 512  # the judge's instructions around the question and the answer it reads
@@ -59,43 +59,44 @@ class Reach:
         return max((r.bound(prompt, completion) for r in self.routes), default=Decimal(0))
 
 
-def targets(settings: Any, public: str) -> list[Target]:
+def targets(routes: Routes, public: str) -> list[Target]:
     """The candidates of a model: its deployments, then its fallbacks' (each deployment once)."""
     found: list[Target] = []
-    for name in [public, *settings.models[public].fallbacks]:
-        name = settings.resolve(name) or name
-        for t in _deployments(settings, name):
+    for name in [public, *routes.models[public].fallbacks]:
+        name = routes.resolve(name) or name
+        for t in _deployments(routes, name):
             if t[:2] not in [f[:2] for f in found]:
                 found.append(t)
     return found
 
 
-def _deployments(settings: Any, public: str) -> list[Target]:
-    model = settings.models[public]
+def _deployments(routes: Routes, public: str) -> list[Target]:
+    model = routes.models[public]
     if not model.deployments:
         return [(model.backend, model.upstream_model or public, public)]
     return [(d.backend, d.upstream_model or public, public) for d in model.deployments]
 
 
-def rule_targets(settings: Any, public: str) -> list[str]:
+def rule_targets(routes: Routes, public: str) -> list[str]:
     """The models a routing rule may send a request for ``public`` to."""
     out = []
-    for rule in settings.routing.rules:
+    for rule in routes.routing.rules:
         names = rule.when.model
-        if names is None or public in {settings.resolve(n) or n for n in names}:
-            out.append(settings.resolve(rule.use) or rule.use)
+        if names is None or public in {routes.resolve(n) or n for n in names}:
+            out.append(routes.resolve(rule.use) or rule.use)
     return out
 
 
-def reach_of(settings: Any, pricer: Pricer, public: str) -> Reach:
-    routes, unpriced = [], []
-    for name in dict.fromkeys([public, *rule_targets(settings, public)]):
-        priced, missing = _priced(pricer, targets(settings, name))
+def reach_of(routes: Routes, pricer: Pricer, public: str) -> Reach:
+    found: list[Route] = []
+    unpriced: list[str] = []
+    for name in dict.fromkeys([public, *rule_targets(routes, public)]):
+        priced, missing = _priced(pricer, targets(routes, name))
         unpriced += missing
-        cascade = settings.models[name].cascade
-        judges = _judges(settings, pricer, cascade) if cascade is not None else ()
-        routes.append(Route(tuple(priced), cascade is not None, judges))
-    return Reach(tuple(routes), tuple(dict.fromkeys(unpriced)))
+        cascade = routes.models[name].cascade
+        judges = _judges(routes, pricer, cascade) if cascade is not None else ()
+        found.append(Route(tuple(priced), cascade is not None, judges))
+    return Reach(tuple(found), tuple(dict.fromkeys(unpriced)))
 
 
 def _priced(pricer: Pricer, found: Sequence[Target]) -> tuple[list[ModelPrice], list[str]]:
@@ -109,15 +110,15 @@ def _priced(pricer: Pricer, found: Sequence[Target]) -> tuple[list[ModelPrice], 
     return priced, missing
 
 
-def _judges(settings: Any, pricer: Pricer, cascade: Any) -> tuple[ModelPrice, ...]:
+def _judges(routes: Routes, pricer: Pricer, cascade: CascadeConfig) -> tuple[ModelPrice, ...]:
     judges: list[ModelPrice] = []
     for v in cascade.validators:
         if v.type == "judge" and v.model is not None:
-            name = settings.resolve(v.model) or v.model
-            judges += _priced(pricer, targets(settings, name))[0]
+            name = routes.resolve(v.model) or v.model
+            judges += _priced(pricer, targets(routes, name))[0]
     return tuple(judges)
 
 
-def reaches(settings: Any, pricer: Pricer) -> dict[str, Reach]:
+def reaches(routes: Routes, pricer: Pricer) -> dict[str, Reach]:
     """Every public model's reach, computed once at start."""
-    return {public: reach_of(settings, pricer, public) for public in settings.models}
+    return {public: reach_of(routes, pricer, public) for public in routes.models}
