@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 from crossroads.backends import Backend, Body, Endpoint, build_backend
 from crossroads.config import Settings
 from crossroads.errors import CrossroadsError, InvalidRequest, ModelNotFound
-from crossroads.metering.pricing import Pricer
 from crossroads.pipeline import Call, Stage, compose, compose_stream
 from crossroads.routing.router import Router
-from crossroads.routing.shadow_sinks import LazySink, ShadowSink, sink_for
 
 if TYPE_CHECKING:
     from crossroads.metering.access import Metering
+    from crossroads.metering.pricing import Pricer
     from crossroads.metering.stage import MeteringStage
+    from crossroads.routing.shadow import ShadowSink
 
 log = logging.getLogger("crossroads.gateway")
 
@@ -44,7 +44,7 @@ class Gateway:
         self.settings = settings
         self.backends = backends if backends is not None else build_backends(settings)
         self.created = int(time.time())
-        self.pricer = Pricer.from_settings(settings)  # deployment price:, catalog, self-hosted — one resolution
+        self.pricer = build_pricer(settings)
         self.router = build_router(settings, self.backends, self.pricer)
         self.metering: Metering | None = None  # what routes and the dashboard may use of metering
         if stages is None:
@@ -135,15 +135,26 @@ def build_backends(settings: Settings) -> dict[str, Backend]:
     return {name: build_backend(name, cfg) for name, cfg in settings.backends.items()}
 
 
+def build_pricer(settings: Settings) -> Pricer:
+    """The one price resolution: a deployment's ``price:``, the catalog, ``metering.self_hosted``."""
+    from crossroads.metering.pricing import Pricer
+
+    return Pricer.from_settings(settings)
+
+
 def build_router(
     settings: Settings, backends: Mapping[str, Backend], pricer: Pricer, *, rng: Random | None = None
 ) -> Router:
     """The innermost step: model groups, strategies, fallbacks, retries, breakers, cascade, shadow."""
+    from crossroads.routing.shadow_sinks import LazySink
+
     return Router(settings.routes(), backends, pricer.price, LazySink(lambda: shadow_sink(settings)), rng=rng)
 
 
 def shadow_sink(settings: Settings) -> ShadowSink:
     """Where shadow records go, chosen at the first one: ``routing.shadow_log``, else the metering store."""
+    from crossroads.routing.shadow_sinks import sink_for
+
     store = None
     if settings.metering.enabled:
         from crossroads.metering.database import database_url

@@ -28,10 +28,13 @@ from crossroads.routing import attempt
 from crossroads.routing.answer_checks import answer_text
 from crossroads.routing.deployment import Deployment
 from crossroads.routing.groups import Group, Shadow
-from crossroads.routing.shadow_sinks import ShadowSink
 
 log = logging.getLogger("crossroads.routing.shadow")
 DRAIN_SECONDS = 5.0
+
+
+class ShadowSink(Protocol):
+    async def write(self, record: dict[str, Any]) -> None: ...
 
 
 class SpendListener(Protocol):

@@ -13,19 +13,16 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from crossroads.routing.shadow import ShadowSink
 from crossroads.store.models import ShadowResult
 
 DEFAULT_LOG = "crossroads-shadow.jsonl"
-
-
-class ShadowSink(Protocol):
-    async def write(self, record: dict[str, Any]) -> None: ...
 
 
 class JsonlSink:
