@@ -1,7 +1,7 @@
 """Gateway overhead before and after a change, in one run: ``gateway_overhead.py --quick`` alternately on this
 checkout ("after") and on a git worktree of an earlier revision ("before"), a few rounds each.
 
-    python benchmarks/gateway_overhead_ab.py [--before REV] [--rounds 3] [--out FILE]
+    python benchmarks/gateway_overhead_ab.py [--before REV] [--after REV] [--rounds 3] [--out FILE]
 
 Alternating rounds let drift of a busy machine fall on both sides alike. Printed and written: the median over the
 rounds of the added latency (gateway − direct, ms) per load shape, and the gateway's CPU time per request (µs) —
@@ -57,28 +57,34 @@ def median(runs: list[dict[str, float]]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--before", default=BEFORE, help="git revision measured as 'before'")
+    parser.add_argument("--after", help="git revision measured as 'after' (default: this checkout as it is)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS / "gateway_overhead_ab.json")
     args = parser.parse_args()
     root = HERE.parent
     runs: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
     with tempfile.TemporaryDirectory() as scratch:
-        before = Path(scratch) / "before"
-        subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(before), args.before],
-                       check=True, capture_output=True)  # fmt: skip
+        trees = {"before": Path(scratch) / "before", "after": root if args.after is None else Path(scratch) / "after"}
+        for name, rev in (("before", args.before), ("after", args.after)):
+            if rev is not None:
+                subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(trees[name]), rev],
+                               check=True, capture_output=True)  # fmt: skip
         try:
             for i in range(args.rounds):
-                for name, src in (("before", before / "src"), ("after", root / "src")):
-                    runs[name].append(figures(one_run(src, Path(scratch) / f"{name}{i}.json")))
+                for name, tree in trees.items():
+                    runs[name].append(figures(one_run(tree / "src", Path(scratch) / f"{name}{i}.json")))
         finally:
-            subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(before)], check=False)
+            for tree in trees.values():
+                if tree != root:
+                    subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(tree)], check=False)
     result = {name: median(r) for name, r in runs.items()}
     table = Table("measure", "before", "after", "after − before", title=f"median of {args.rounds} alternating runs")
     for key, b in result["before"].items():
         a = result["after"][key]
         table.add_row(key, f"{b:.3f}", f"{a:.3f}", f"{a - b:+.3f}")
     Console(width=120).print(table)
-    write_json(args.out, {"environment": environment(), "before_revision": args.before, **result, "runs": runs})
+    revisions = {"before_revision": args.before, "after_revision": args.after or "checkout"}
+    write_json(args.out, {"environment": environment(), **revisions, **result, "runs": runs})
     print(f"written to {args.out}")
 
 
