@@ -43,3 +43,18 @@ async def test_budget_and_scope_refusals(sqlite_url: str, sqlite_engine: Engine)
     assert "budget" in budget["error"]["message"]
     scope: Any = unpriced.value.body
     assert scope["error"]["type"] == "permission_error"
+
+
+async def test_models_refusals_in_anthropics_shape(sqlite_url: str, sqlite_engine: Engine) -> None:
+    _, plaintext = create_key(sqlite_engine, "team-a", models=["gpt-4o"])
+    async with running(metered_settings(sqlite_url), backends()) as (app, _):
+        with pytest.raises(anthropic.AuthenticationError) as denied:
+            await anthropic_client(app, key="sk-cr-wrong").models.list()
+        with pytest.raises(anthropic.NotFoundError) as hidden:
+            await anthropic_client(app, key=plaintext).models.retrieve("smollm2")
+        listed = await anthropic_client(app, key=plaintext).models.list()
+    assert [m.id for m in listed.data] == ["gpt-4o"]
+    unknown: Any = denied.value.body
+    assert unknown["type"] == "error" and unknown["error"]["type"] == "authentication_error"
+    other: Any = hidden.value.body
+    assert other["error"]["type"] == "not_found_error"

@@ -5,6 +5,7 @@ Called with an ``anthropic-version`` header (Anthropic's clients send it), both 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
@@ -12,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from crossroads.api.deps import RawRoute, client_address, gateway
+from crossroads.api.messages import error_response
 from crossroads.api.replies import json_response
-from crossroads.errors import ModelNotFound
+from crossroads.errors import CrossroadsError, ModelNotFound
 from crossroads.formats import anthropic_models
 
 ANTHROPIC = "anthropic-version"
@@ -32,9 +34,29 @@ async def _caller(request: Request) -> KeyRecord | None:
     return await metering.authenticate(request.headers, client_address(request))
 
 
+async def _answered(request: Request, handler: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Errors in Anthropic's shape for a caller that sent ``anthropic-version`` (the gateway's shape otherwise)."""
+    if ANTHROPIC not in request.headers:
+        return await handler(request)
+    try:
+        return await handler(request)
+    except CrossroadsError as exc:
+        return error_response(exc)
+
+
 @router.get("/v1/models", tags=["openai"])
 async def list_models(request: Request) -> Response:
     """The public model names this gateway serves to the calling key."""
+    return await _answered(request, _list)
+
+
+@router.get("/v1/models/{model_id:path}", tags=["openai"])
+async def retrieve_model(request: Request, model_id: str) -> Response:
+    """One model (an alias resolves to its model)."""
+    return await _answered(request, lambda r: _retrieve(r, model_id))
+
+
+async def _list(request: Request) -> Response:
     key = await _caller(request)
     cards = [card for card in gateway(request).models() if key is None or key.allows(card["id"])]
     if ANTHROPIC in request.headers:
@@ -42,9 +64,7 @@ async def list_models(request: Request) -> Response:
     return json_response({"object": "list", "data": cards})
 
 
-@router.get("/v1/models/{model_id:path}", tags=["openai"])
-async def retrieve_model(request: Request, model_id: str) -> Response:
-    """One model (an alias resolves to its model)."""
+async def _retrieve(request: Request, model_id: str) -> Response:
     key = await _caller(request)
     card = gateway(request).model_card(model_id)
     if key is not None and not key.allows(card["id"]):
