@@ -1,12 +1,12 @@
-"""What translating a wire format costs: the same request as Chat Completions and as an Anthropic Messages
-request, through the whole gateway in process, in one run (requests alternate, so both see the same machine).
+"""What translating a wire format costs: the same request as Chat Completions, as an Anthropic Messages request
+and as an OpenAI Responses request, through the whole gateway in process, in one run (requests alternate, so all
+see the same machine).
 
     python benchmarks/formats_overhead.py [--quick] [--out FILE]
 
-The backend is a scripted one that answers at once and speaks only chat; what differs between the two is
-the Messages route and format (the request translated at the backend's edge, the answer or stream back).
-Target: ≤ 0.3 ms p50 added per request.
-The translation functions alone are timed too (µs).
+Two upstreams in turn: a scripted backend that answers at once (what differs between the formats is only their
+translation and route), and the fake OpenAI upstream over a socket (a real HTTP hop, as in production). Target:
+≤ 0.3 ms p50 added per request over the same request as chat. The translation functions alone are timed too (µs).
 """
 
 from __future__ import annotations
@@ -29,7 +29,10 @@ from crossroads.api import create_app
 from crossroads.config import parse_settings
 from crossroads.formats import anthropic
 from crossroads.formats.anthropic_format import FORMAT
+from crossroads.formats.responses import FORMAT as RESPONSES
 from crossroads.gateway import Gateway
+from crossroads.testing.fake_upstream import create_fake_upstream
+from crossroads.testing.server import serving
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout: tests.support
 from tests.support.scripted import ScriptedBackend
@@ -53,6 +56,20 @@ MESSAGES_BODY: dict[str, Any] = {
     "temperature": 0.2,
 }
 CHAT_BODY = anthropic.to_chat(MESSAGES_BODY)  # the same request as Chat Completions
+RESPONSES_BODY: dict[str, Any] = {  # and as a Responses request
+    "model": "m",
+    "max_output_tokens": 64,
+    "instructions": "You are a helpful assistant. Answer briefly.",
+    "input": [
+        {"role": "user", "content": "What is the weather in Paris today?"},
+        {"type": "function_call", "call_id": "toolu_1", "name": "weather", "arguments": '{"city": "Paris"}'},
+        {"type": "function_call_output", "call_id": "toolu_1", "output": "18 C, sunny"},
+    ],
+    "tools": [
+        {"type": "function", "name": "weather", "description": "Weather now", "parameters": TOOL["input_schema"]}
+    ],
+    "temperature": 0.2,
+}
 
 
 async def _timed(fn: Callable[[], Awaitable[Any]]) -> float:
@@ -74,8 +91,10 @@ async def requests(http: httpx.AsyncClient, n: int) -> dict[str, list[float]]:
     cases = {
         "chat": post("/v1/chat/completions", CHAT_BODY),
         "messages": post("/v1/messages", MESSAGES_BODY),
+        "responses": post("/v1/responses", RESPONSES_BODY),
         "chat stream": post("/v1/chat/completions", {**CHAT_BODY, "stream": True}),
         "messages stream": post("/v1/messages", {**MESSAGES_BODY, "stream": True}),
+        "responses stream": post("/v1/responses", {**RESPONSES_BODY, "stream": True}),
     }
     for fn in cases.values():  # warm up
         for _ in range(200):
@@ -94,21 +113,34 @@ def translation(n: int) -> dict[str, list[float]]:
     return {
         "request to chat (µs)": timed(lambda: FORMAT.to_chat(MESSAGES_BODY), n),
         "answer from chat (µs)": timed(lambda: FORMAT.from_chat(answer, MESSAGES_BODY), n),
+        "responses request to chat (µs)": timed(lambda: RESPONSES.to_chat(RESPONSES_BODY), n),
+        "responses answer from chat (µs)": timed(lambda: RESPONSES.from_chat(answer, RESPONSES_BODY), n),
     }
 
 
-async def main(n: int, out: Path) -> None:
-    settings = parse_settings({"backends": {"s": {"type": "embedded"}}, "models": {"m": {"backend": "s"}}}, "bench")
-    app = create_app(gateway=Gateway(settings, backends={"s": ScriptedBackend("s")}))
-    async with LifespanManager(app) as manager:
+async def measure(upstream: str | None, n: int) -> dict[str, list[float]]:
+    """Samples through a gateway over the scripted backend (``upstream`` None) or the fake upstream at that URL."""
+    backend = {"type": "embedded"} if upstream is None else {"type": "openai_compat", "base_url": f"{upstream}/v1"}
+    settings = parse_settings({"backends": {"s": backend}, "models": {"m": {"backend": "s"}}}, "bench")
+    gateway = Gateway(settings, backends={"s": ScriptedBackend("s")}) if upstream is None else Gateway(settings)
+    async with LifespanManager(create_app(gateway=gateway)) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
-            samples = await requests(http, n)
+            return await requests(http, n)
+
+
+async def main(n: int, out: Path) -> None:
+    samples = {f"{k} (scripted)": v for k, v in (await measure(None, n)).items()}
+    with serving(create_fake_upstream()) as upstream:
+        samples |= {f"{k} (fake upstream)": v for k, v in (await measure(upstream, max(100, n // 4))).items()}
     rows = {k: {"p50_ms": percentile(v, 50), "p99_ms": percentile(v, 99), "n": len(v)} for k, v in samples.items()}
     micro = {k: {"p50_us": percentile(v, 50), "n": len(v)} for k, v in translation(n * 5).items()}
     added = {
-        "messages": rows["messages"]["p50_ms"] - rows["chat"]["p50_ms"],
-        "messages stream": rows["messages stream"]["p50_ms"] - rows["chat stream"]["p50_ms"],
+        f"{fmt}{stream} ({where})": rows[f"{fmt}{stream} ({where})"]["p50_ms"]
+        - rows[f"chat{stream} ({where})"]["p50_ms"]
+        for fmt in ("messages", "responses")
+        for stream in ("", " stream")
+        for where in ("scripted", "fake upstream")
     }
     table = Table("request", "p50 ms", "p99 ms", "n", title="one request through the gateway, by wire format")
     for name, row in rows.items():
