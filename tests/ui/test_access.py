@@ -154,3 +154,25 @@ def test_signer_refuses_altered_and_ended_sessions() -> None:
     assert signer.csrf_ok(session, signer.csrf(session)) and not signer.csrf_ok(session, "0" * 64)
     _, old = signer.issue("key_1", "ops", "viewer", -(time.time() % 5 + 1))
     assert signer.read(old) is None
+
+
+async def test_sign_out_ends_the_session(http: httpx.AsyncClient) -> None:
+    await sign_in(http)
+    token = csrf_of((await http.get("/ui")).text)
+    answer = await http.post("/ui/logout", data={"csrf": token})
+    assert answer.status_code == 303 and answer.headers["location"] == "/ui/login"
+    assert 'crossroads_session=""' in answer.headers["set-cookie"] and COOKIE not in http.cookies
+    assert (await http.get("/ui")).status_code == 303
+
+
+async def test_repeated_wrong_sign_ins_are_slowed_down(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CROSSROADS_MASTER_KEY", MASTER)
+    settings = stack_settings("http://127.0.0.1:9", "http://127.0.0.1:9", f"sqlite:///{tmp_path / 'l.db'}")
+    metering = settings.metering.model_copy(update={"unauthenticated_per_minute": 2})
+    app = create_app(settings.model_copy(update={"metering": metering}))
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+            answers = [await client.post("/ui/login", data={"key": f"guess-{i}"}) for i in range(3)]
+    assert [a.status_code for a in answers] == [401, 401, 429]
+    assert "Too many requests without a valid API key" in answers[2].text
