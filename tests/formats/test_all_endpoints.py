@@ -166,3 +166,42 @@ async def test_an_unknown_model_is_404_in_the_endpoints_error_shape(fresh: str, 
     async with gateway_client(settings(fresh)) as (_, http):
         status, _, _ = await ask(http, endpoint, "nope", "hi", False)
     assert status == 404 and received(fresh) == []
+
+
+CHECK = {"type": "regex", "pattern": "fake answer"}
+
+
+def _routed(upstream: str, tmp_path: Path) -> Any:
+    fake = {"type": "openai_compat", "base_url": f"{upstream}/v1"}
+    a, b = ({"backend": n, "upstream_model": "gpt-4o-mini"} for n in ("a", "b"))
+    raw = {
+        "backends": {"a": fake, "b": fake},
+        "models": {
+            "careful": {
+                "deployments": [a, b],
+                "cascade": {"validators": [{"type": "regex", "pattern": "fake answer"}]},
+            },
+            "mirrored": {**a, "shadow": [{"backend": "b", "upstream_model": "gpt-4o", "sample": 1.0}]},
+        },
+        "routing": {"shadow_log": str(tmp_path / "shadow.jsonl")},
+    }
+    return parse_settings(raw, "test")
+
+
+@pytest.mark.parametrize("stream", STREAM)
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
+async def test_cascade_and_shadow(fresh: str, tmp_path: Path, endpoint: str, stream: bool) -> None:
+    """A cascade turns down the first deployment's answer (it fails the check) for the next one's; a shadow
+    deployment gets a copy of the request."""
+    httpx.post(f"{fresh}/_fake/faults", json=[{"content": "no idea"}])
+    async with gateway_client(_routed(fresh, tmp_path)) as (_, http):
+        status, text, _ = await ask(http, endpoint, "careful", "Hello there", stream)
+        assert status == 200 and text == "This is a fake answer to: Hello there" and len(received(fresh)) == 2
+        httpx.delete(f"{fresh}/_fake/requests")
+        status, text, _ = await ask(http, endpoint, "mirrored", "Hello again", stream)
+        for _ in range(200):
+            if len(received(fresh)) == 2:
+                break
+            await asyncio.sleep(0.02)
+    models = sorted(r["json"]["model"] for r in received(fresh))
+    assert status == 200 and text == "This is a fake answer to: Hello again" and models == ["gpt-4o", "gpt-4o-mini"]
