@@ -49,6 +49,7 @@
     const opts = {
       width: Math.max(300, node.clientWidth || 600),
       height: 220,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),  // the pages speak UTC
       scales: { x: { time: true, range: span ? () => span : undefined } },
       series: [{}].concat(s.names.map((n, i) => ({
         label: n, stroke: COLORS[i % COLORS.length], width: 2, points: { show: s.t.length < 30, size: 6 },
