@@ -102,3 +102,24 @@ def test_readme_stays_a_front_door() -> None:
     assert len(lines) <= 200, f"README has {len(lines)} lines: move reference material into docs/"
     first = next(b for b in blocks(ROOT / "README.md"))
     assert [line.split()[:2] for line in first.text.splitlines()] == [["make", "run"], ["make", "test"]]
+
+
+# Written when something runs, or read only if present: named in the docs, not shipped.
+MADE_AT_RUN_TIME = {"benchmarks/results", "requirements/audit-accepted.txt"}
+
+
+def test_paths_the_pages_name_exist() -> None:
+    """Every repository path a page names in backticks (src/…, tests/…, benchmarks/…) is there."""
+    tops = "src|tests|benchmarks|scripts|deploy|examples|requirements|docs"
+    missing = []
+    for page in PAGES:
+        for path in re.findall(rf"`((?:{tops})/[^`\s*{{}}…]*)`", page.read_text(encoding="utf-8")):
+            if path.rstrip("/") not in MADE_AT_RUN_TIME and not (ROOT / path).exists():
+                missing.append(f"{page.relative_to(ROOT)}: {path}")
+    assert missing == []
+
+
+def test_every_benchmark_is_on_the_benchmarks_page() -> None:
+    page = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    scripts = sorted(p.name for p in (ROOT / "benchmarks").glob("*.py"))
+    assert [name for name in scripts if name not in page] == []
