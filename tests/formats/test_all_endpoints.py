@@ -205,3 +205,18 @@ async def test_cascade_and_shadow(fresh: str, tmp_path: Path, endpoint: str, str
             await asyncio.sleep(0.02)
     models = sorted(r["json"]["model"] for r in received(fresh))
     assert status == 200 and text == "This is a fake answer to: Hello again" and models == ["gpt-4o", "gpt-4o-mini"]
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
+async def test_metering_a_rate_limit_is_429_before_the_upstream(fresh: str, tmp_path: Path, endpoint: str) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    _, key = create_key(engine, "team", rpm=1)
+    metered = settings(fresh, metering={"enabled": True, "database_url": url})
+    auth = {"authorization": f"Bearer {key}"}
+    async with gateway_client(metered) as (_, http):
+        first, _, _ = await ask(http, endpoint, "solo", "one", False, auth)
+        second, _, headers = await ask(http, endpoint, "solo", "two", False, auth)
+    assert (first, second) == (200, 429) and int(headers["retry-after"]) >= 1
+    assert len(received(fresh)) == 1

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from crossroads.config import Settings, parse_settings
 from crossroads.errors import NotFound
 from crossroads.formats.responses_store import ResponseStore
+from crossroads.metering.keys import create_key
 from crossroads.store import make_engine, upgrade
 from crossroads.store.models import StoredResponse
 from tests.formats.conftest import gateway_client
@@ -112,3 +113,28 @@ def test_a_kept_response_belongs_to_its_key(tmp_path: Path) -> None:
     for other in ("key_b", None):
         with pytest.raises(NotFound, match="not found"):
             store.get("resp_2", other)
+
+
+async def test_only_the_key_that_made_a_response_sees_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    _, mine = create_key(engine, "mine")
+    _, theirs = create_key(engine, "theirs")
+    raw = {
+        "backends": {"local": {"type": "embedded"}},
+        "models": {"echo": {"backend": "local"}},
+        "metering": {"enabled": True, "database_url": url},
+        "responses": {"storage": "database"},  # in the ledger's database
+    }
+    as_mine, as_theirs = {"authorization": f"Bearer {mine}"}, {"authorization": f"Bearer {theirs}"}
+    async with gateway_client(parse_settings(raw, "test"), {"local": EchoBackend()}) as (_, http):
+        made = (await http.post("/v1/responses", json={"model": "echo", "input": "hi"}, headers=as_mine)).json()
+        seen = await http.get(f"/v1/responses/{made['id']}", headers=as_mine)
+        hidden = await http.get(f"/v1/responses/{made['id']}", headers=as_theirs)
+        borrowed = await http.post(
+            "/v1/responses", json={"model": "echo", "input": "x", "previous_response_id": made["id"]}, headers=as_theirs
+        )
+        anonymous = await http.get(f"/v1/responses/{made['id']}")
+    assert seen.status_code == 200 and seen.json()["id"] == made["id"]
+    assert hidden.status_code == 404 and borrowed.status_code == 404 and anonymous.status_code == 401
