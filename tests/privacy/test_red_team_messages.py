@@ -178,3 +178,14 @@ async def test_values_are_restored_in_text_and_input_json_deltas(
     block: Any = final.content[0]
     assert (block.input == {"text": f"mail {EMAIL} today"}) if tools else (block.text == f"mail {EMAIL} today")
     assert EMAIL not in str(echo.calls)
+
+
+async def test_a_plain_text_document_is_read_not_kept_local(
+    gw: tuple[anthropic.AsyncAnthropic, EchoBackend], fake: tuple[str, FakeState]
+) -> None:
+    source = {"type": "text", "media_type": "text/plain", "data": f"Contract for {EMAIL}, signed."}
+    body = msg([{"type": "document", "source": source}, {"type": "text", "text": "Summarise it."}])
+    status, answer = await _send(gw[0], {"model": "claude", **body})
+    assert status == 200, answer
+    sent = fake[1].requests[-1]["json"]["messages"][0]["content"][0]["source"]["data"]
+    assert EMAIL not in sent and "<EMAIL_ADDRESS_" in sent and sent.startswith("Contract for ")

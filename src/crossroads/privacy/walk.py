@@ -15,8 +15,9 @@ Leaves of three other kinds:
 - ``tokens``: token ids (a completions ``prompt`` or an embeddings ``input`` given as integers) — decoded
   with the serving model's tokenizer where the gateway knows it, else unreadable;
 - ``opaque``: base64 payloads the guard cannot read (images, audio, files in data URLs or ``input_audio`` /
-  ``file_data``; a long base64 string that does not decode to text). A base64 data URL of text is decoded,
-  read, and re-encoded;
+  ``file_data``, Anthropic's base64 ``source.data``; a long base64 string that does not decode to text). The
+  ``data`` of a plain-text source (``{"type": "text", "data": …}``, Anthropic's text documents) is text.
+  A base64 data URL of text is decoded, read, and re-encoded;
 - ``text``, ``key`` and ``number``: read as text.
 
 ``leaves(body)`` lists them in a fixed order; ``rebuild(body, replace)`` walks the same order and asks
@@ -155,7 +156,8 @@ class _Walker:
             if key not in FIELD_NAMES and not (top and key in TOP_LEVEL_SKIPPED):
                 replaced = self._leaf(Leaf("key", key))
                 new_key = key if replaced is None else replaced
-            new = self._top(key, value) if top else self.node(value, key, prose or key == "content")
+            read_as = "text" if key == "data" and node.get("type") == "text" else key  # a plain-text source
+            new = self._top(key, value) if top else self.node(value, read_as, prose or key == "content")
             if new is not value or new_key is not key:
                 if out is None:
                     out = {}
