@@ -26,6 +26,7 @@ from importlib import import_module
 from typing import Any, Protocol
 
 from crossroads.backends.base import Backend, Body, Endpoint
+from crossroads.errors import CrossroadsError
 
 Fix = Callable[[str, bool], str]  # (text, is_json) -> the text with placeholders restored
 Usage = dict[str, Any]  # Chat Completions' usage shape: prompt_tokens, completion_tokens, *_details
@@ -117,19 +118,16 @@ def stream(backend: Backend, endpoint: Endpoint, body: Body) -> AsyncIterator[Bo
         return backend.stream(endpoint, body)
     if speaks(backend, endpoint):
         return backend.stream(endpoint, fmt.native(body))
-    return _translated(backend, fmt, body)
-
-
-async def _translated(backend: Backend, fmt: Format, body: Body) -> AsyncIterator[Body]:
-    """Translated when first read, so a request chat cannot carry fails where the attempt awaits its first event."""
-    events = fmt.stream_from_chat(backend.stream(Endpoint.CHAT, fmt.to_chat(body)), body)
     try:
-        async for event in events:
-            yield event
-    finally:
-        aclose = getattr(events, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        chat = fmt.to_chat(body)
+    except CrossroadsError as exc:
+        return _failing(exc)  # raised where the attempt awaits the first event, like the backend's own errors
+    return fmt.stream_from_chat(backend.stream(Endpoint.CHAT, chat), body)
+
+
+async def _failing(exc: CrossroadsError) -> AsyncIterator[Body]:
+    raise exc
+    yield {}  # an async generator (never reached)
 
 
 def answer_usage(endpoint: Endpoint, answer: Body) -> Usage | None:

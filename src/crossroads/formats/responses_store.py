@@ -123,8 +123,8 @@ class StorageStage(PassThrough):
 
     async def stream(self, call: Call, next: NextStream) -> AsyncIterator[Body]:
         events = await next(call)
-        if call.endpoint is not Endpoint.RESPONSES:
-            return events
+        if call.endpoint is not Endpoint.RESPONSES or self.store is None:
+            return events  # without a store, the answer already says store: false (nothing to watch for)
         return self._kept(call, events)
 
     async def _kept(self, call: Call, events: AsyncIterator[Body]) -> AsyncIterator[Body]:
