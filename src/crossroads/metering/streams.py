@@ -92,7 +92,7 @@ class UsageStream:
         usage = fmt.event_usage(event)
         if usage:
             self.usage = usage
-            answer = event.get("response")
+            answer = event.get("response") or event.get("message")  # Responses' or Messages' answer in the event
             self.model = self.model or (answer.get("model") if isinstance(answer, dict) else None)
         piece = fmt.event_text(event)
         if piece:
