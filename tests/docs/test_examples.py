@@ -39,6 +39,7 @@ models:
   minilm: {{backend: standin}}
 """
 TERMINAL = {"COLUMNS": "400", "NO_COLOR": "1", "TTY_COMPATIBLE": "1"}  # a wide terminal, as the pages show
+CLIENT_PACKAGES = {"openai", "anthropic", "httpx", "starlette"}
 SECRETS = ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "CROSSROADS_CONFIG", "CROSSROADS_MASTER_KEY")
 
 
@@ -90,6 +91,13 @@ def gateways(upstream: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         yield gateway
 
 
+def _close_clients(names: dict[str, Any]) -> None:
+    """Close the HTTP clients an example made, as the end of its script would (their pools hold sockets)."""
+    for value in names.values():
+        if type(value).__module__.split(".")[0] in CLIENT_PACKAGES and callable(getattr(value, "close", None)):
+            value.close()
+
+
 def _pointed(text: str, gateway: str, upstream: str) -> str:
     return text.replace(GATEWAY, gateway).replace(UPSTREAM, upstream)
 
@@ -97,9 +105,12 @@ def _pointed(text: str, gateway: str, upstream: str) -> str:
 @pytest.mark.parametrize("block", PYTHON := checked("python"), ids=_ids(PYTHON))
 def test_python_example(block: Block, gateways: Any, upstream: str, workdir: Path) -> None:
     code = _pointed(block.text, gateways(block.options.get("config", "")), upstream)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code, block.where, "exec"), {"__name__": "__main__"})
+    out, names = io.StringIO(), {"__name__": "__main__"}
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, block.where, "exec"), names)
+    finally:
+        _close_clients(names)
     printed = out.getvalue()
     assert printed.strip(), f"{block.where}: the example printed nothing"
     expected = output_of(block)
