@@ -91,7 +91,8 @@ def config(out: Path, fake: str, tuned: Path | None) -> dict[str, Any]:
     if tuned is not None:  # the eval: the held-out prompts already went through the guard; no mirrors
         backends["local-tuned"] = {**backends["local"], "lora": str(tuned)}
         models["smollm2-tuned"] = {"backend": "local-tuned"}
-        models["support"].pop("shadow")
+        models[HOSTED_MODEL] = {"backend": "hosted"}  # the teacher under the name the TCO prices
+        del models["support"]
         return {"backends": backends, "models": models}
     return {
         "backends": backends,
@@ -157,7 +158,7 @@ def evaluate(out: Path, suite: Path, teacher: list[str], env: dict[str, str]) ->
             "--concurrency", "1", *common, env=env)  # fmt: skip
         local = newest(runs)
         httpx.post(fake + "/_fake/faults", json=[{"content": a} for a in teacher]).raise_for_status()
-        cli("eval", "run", str(suite), "--config", str(path), "--models", "support", "--concurrency", "1", *common,
+        cli("eval", "run", str(suite), "--config", str(path), "--models", HOSTED_MODEL, "--concurrency", "1", *common,
             env=env)  # fmt: skip
         hosted = newest(runs)
     return {"local": local, "hosted": hosted}
@@ -201,9 +202,10 @@ def main() -> None:
     # the cost axis: this traffic from the gateway's ledger, self-hosted on a small CPU machine (SmolLM2 decodes
     # ~130 tokens/s on 2 cores; price the machine you would use) against the hosted model's catalog price
     cli("tco", "--from-ledger", f"sqlite:///{out / 'gateway.db'}", "--api", HOSTED_MODEL,
-        "--gpu", "cpu-2vcpu,hourly=0.05,tps=130", "--out", str(out / "tco.json"))  # fmt: skip
+        "--gpu", "cpu-2vcpu,hourly=0.05,tps=130,model=smollm2-tuned", "--out", str(out / "tco.json"))  # fmt: skip
     cli("report", "--eval", str(runs["local"]), "--eval", str(runs["hosted"]), "--tco", str(out / "tco.json"),
-        "--ledger", f"sqlite:///{out / 'gateway.db'}", "--out", str(out / "report.html"), "--markdown", str(out / "report.md"))  # fmt: skip
+        "--ledger", f"sqlite:///{out / 'gateway.db'}", "--out", str(out / "report.html"),
+        "--markdown", str(out / "report.md"))  # fmt: skip
     cli("tune", "route", "--adapter", str(out / "model" / "adapter.gguf"), "--hosted-backend", "hosted",
         "--hosted-model", HOSTED_MODEL, "--schema", json.dumps(SCHEMA))  # fmt: skip
     summary = {"timings_s": {k: round(v) for k, v in timings.items()}, "total_s": round(time.monotonic() - start)}
