@@ -141,6 +141,7 @@ async def test_json_output_and_the_output_cap(fresh: str) -> None:
         ({"input": [{"type": "function_call", "call_id": "c"}]}, "input[0].name", "missing_required_parameter"),
         ({"input": [{"role": "user", "content": [{"type": "input_image"}]}]}, "input[0].content[0]", None),
         ({}, "input", "missing_required_parameter"),
+        ({"input": [{"type": "reasoning", "summary": []}]}, "input", None),
         ({"input": "x", "max_output_tokens": 0}, "max_output_tokens", None),
     ],
 )

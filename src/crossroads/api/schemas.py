@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 
 def _whole(value: Any) -> Any:
@@ -306,7 +315,9 @@ class TextConfig(_Open):
 
 class ResponsesRequest(_Open):
     model: str = Field(min_length=1)
-    input: str | Annotated[list[InputItem], Field(min_length=1)]
+    input: str | Annotated[list[InputItem], Field(min_length=1)] = Field(
+        json_schema_extra={"contains": {"not": {"properties": {"type": {"const": "reasoning"}}, "required": ["type"]}}}
+    )  # at least one item that is not a reasoning item
     instructions: str | None = None
     tools: list[ResponsesTool] | None = None
     tool_choice: Literal["none", "auto", "required"] | ToolChoice | None = None
@@ -322,3 +333,10 @@ class ResponsesRequest(_Open):
     reasoning: dict[str, Any] | None = None
     user: str | None = None
     top_logprobs: TopLogprobs | None = None
+
+    @field_validator("input")
+    @classmethod
+    def _something_to_answer(cls, given: Any) -> Any:
+        if isinstance(given, list) and all(isinstance(item, ReasoningItem) for item in given):
+            raise ValueError("input needs an item besides reasoning items (a message, or a function call's output)")
+        return given
