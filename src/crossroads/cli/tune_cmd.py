@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,7 @@ def train(**opts: Any) -> None:
     from crossroads.tune.train import TrainRequest
     from crossroads.tune.train import train as run
 
+    os.environ.setdefault("TQDM_DISABLE", "1")  # transformers' GGUF loading bar; ours shows the training
     opts["targets"] = _csv(opts["targets"])
     for name in ("data", "validation", "base"):
         opts[name] = Path(opts[name]) if opts[name] else None
