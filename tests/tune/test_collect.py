@@ -174,3 +174,27 @@ def test_bad_chat_lines_say_where(tmp_path: Path) -> None:
     path.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n')
     with pytest.raises(ValueError, match=r"x.jsonl:1: the last message must be the assistant's answer"):
         read_chat_jsonl(path)
+
+
+async def test_a_judge_check_keeps_the_answers_it_scores_high(tmp_path: Path) -> None:
+    side = {"backend": "hosted", "upstream_model": "m", "status": 200, "location": "hosted"}
+    records = [
+        {"ts": 1_790_000_000 + i, "request_id": f"r{i}", "model": "support", "endpoint": "chat/completions",
+         "sensitive": False, "request": {"messages": [{"role": "user", "content": f"question {i}"}]},
+         "primary": {**side, "answer": answer}, "shadow": {**side, "backend": "local", "location": "local"}}
+        for i, answer in enumerate(["a good answer", "a poor answer"])
+    ]  # fmt: skip
+    log = tmp_path / "shadow.jsonl"
+    log.write_text("".join(json.dumps(r) + "\n" for r in records))
+    asked: list[tuple[str, str]] = []
+
+    async def judge(model: str, prompt: str) -> str:
+        asked.append((model, prompt))
+        return "9" if "a good answer" in prompt else "2"
+
+    check = ValidatorConfig(type="judge", model="grader", threshold=7)
+    request = CollectRequest(out_dir=tmp_path / "ds", shadow=str(log), checks=(check,), validation=0, test=0)
+    result = await collect(request, judge)
+    assert [m for m, _ in asked] == ["grader", "grader"] and "question 0" in asked[0][1]
+    assert result.skipped["check failed: judge score 2 < 7"] == 1
+    assert read_chat_jsonl(tmp_path / "ds" / "train.jsonl")[0][-1]["content"] == "a good answer"
