@@ -56,7 +56,9 @@ async def test_stream(client: openai.AsyncOpenAI) -> None:
         events = [event async for event in stream]
     final = events[-1].response  # type: ignore[union-attr]  # the client's get_final_response wants completed
     for event in events:
-        check_event(event.model_dump(mode="json", exclude_unset=True))
+        # the client swaps the completed event's response for its own ParsedResponse, which pydantic warns about
+        # when dumping; the fields checked against the spec are the ones the gateway sent
+        check_event(event.model_dump(mode="json", exclude_unset=True, warnings=False))
     kinds = [e.type for e in events]
     assert kinds[:2] == ["response.created", "response.in_progress"] and kinds[-1] in (
         "response.completed",
