@@ -452,14 +452,14 @@ def _elapsed(start: float) -> float:
 def test_latency_fault_delays_the_response(live: openai.OpenAI) -> None:
     start = time.perf_counter()
     live.chat.completions.create(model=MODEL, messages=HELLO, extra_body={"fake_fault": {"latency_ms": 150}})
-    assert 0.15 <= _elapsed(start) < 0.45
+    assert 0.15 <= _elapsed(start) < 2.0  # the lower bound is the promise; the upper catches a stuck wait
 
 
 def test_non_stream_waits_ttft_plus_tokens_times_delay(live: openai.OpenAI) -> None:
     fault = {"ttft_ms": 50, "token_delay_ms": 10, "tokens": 10}
     start = time.perf_counter()
     live.chat.completions.create(model=MODEL, messages=HELLO, extra_body={"fake_fault": fault})
-    assert 0.15 <= _elapsed(start) < 0.45
+    assert 0.15 <= _elapsed(start) < 2.0
 
 
 def test_stream_ttft_and_token_gaps(live: openai.OpenAI) -> None:
@@ -469,9 +469,9 @@ def test_stream_ttft_and_token_gaps(live: openai.OpenAI) -> None:
     stream = live.chat.completions.create(model=MODEL, messages=HELLO, stream=True, extra_body={"fake_fault": fault})
     arrivals = [_elapsed(start) for chunk in stream if chunk.choices and chunk.choices[0].delta.content]
     assert len(arrivals) == 9
-    assert 0.13 <= arrivals[0] < 0.39  # latency + ttft
+    assert 0.13 <= arrivals[0] < 2.0  # latency + ttft
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
-    assert 0.024 <= statistics.mean(gaps) < 0.075
+    assert 0.024 <= statistics.mean(gaps) < 0.25
 
 
 def test_stream_disconnect_is_a_client_error(live: openai.OpenAI, caplog: pytest.LogCaptureFixture) -> None:
