@@ -12,8 +12,9 @@ from crossroads.lab.eval.cache import ResponseCache
 from crossroads.lab.eval.pricing import Price
 from crossroads.lab.eval.result import RunResult
 from crossroads.lab.eval.runner import EvalOptions
-from crossroads.lab.eval.session import evaluate
+from crossroads.lab.eval.session import evaluate, subset
 from crossroads.lab.eval.suite import load_suite
+from crossroads.routing.config import ShadowTarget
 from tests.lab.eval.doubles import (
     RuleBackend,
     biased_judge,
@@ -192,3 +193,18 @@ async def test_empty_answers_score_zero_similarity_without_embedding(tmp_path: P
         settings, load_suite(path), EvalOptions(models=["good"]), cache=ResponseCache(tmp_path), backends=doubles
     )  # type: ignore[arg-type]
     assert result.summary("good").scores["similarity"].value == 0.0 and embedder.calls == []
+
+
+async def test_a_model_with_shadows_and_fallbacks_is_evaluated_alone(suite20, tmp_path: Path) -> None:
+    settings = settings_for("good", "bad", "alt")
+    routed = settings.models["good"].model_copy(update={"fallbacks": ["bad"], "shadow": [ShadowTarget(backend="alt")]})
+    settings = settings.model_copy(update={"models": {**settings.models, "good": routed}})
+    chosen = subset(settings, ["good"])
+    assert list(chosen.models) == ["good", "bad"] and chosen.models["good"].shadow == []
+    assert set(chosen.backends) == {"good", "bad"}  # the shadow's backend is not loaded
+    doubles = backends()
+    result = await evaluate(
+        settings, suite20, EvalOptions(models=["good"]), cache=ResponseCache(tmp_path), backends=doubles
+    )  # type: ignore[arg-type]
+    assert result.summary("good").pass_rate.value == 0.75  # type: ignore[union-attr]
+    assert doubles["alt"].calls == []  # nothing mirrored during an eval

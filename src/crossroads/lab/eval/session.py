@@ -58,9 +58,20 @@ def check_models(settings: Settings, names: list[str]) -> list[str]:
 
 
 def subset(settings: Settings, models: list[str]) -> Settings:
-    """Only ``models`` and their backends, so a run loads nothing else."""
-    entries = {m: settings.models[m] for m in models}
-    backends = {e.backend: settings.backends[e.backend] for e in entries.values()}
+    """Only ``models``, the models they fall back to or judge with, and their backends, so a run loads nothing
+    else. Shadows are left out: an eval measures the answers a model gives, and mirrors would only add cost."""
+    names, queue = list[str](), list(models)
+    while queue:
+        name = queue.pop(0)
+        if name in names or name not in settings.models:
+            continue
+        names.append(name)
+        entry = settings.models[name]
+        judges = [v.model for v in entry.cascade.validators if v.model] if entry.cascade else []
+        queue += [*entry.fallbacks, *judges]
+    entries = {m: settings.models[m].model_copy(update={"shadow": []}) for m in names}
+    wanted = [b for e in entries.values() for b in (e.backend, *(d.backend for d in e.deployments))]
+    backends = {b: settings.backends[b] for b in dict.fromkeys(wanted)}
     return settings.model_copy(update={"models": entries, "backends": backends})
 
 
