@@ -55,9 +55,14 @@ class Gateway:
         self._send = compose(self.stages, self.router.send)
         self._stream = compose_stream(self.stages, self.router.stream)
 
-    async def start(self) -> None:
-        """Start every backend, the router and the stages; a backend that fails stays not-ready (``/ready``)."""
-        await asyncio.gather(*(self._start(b) for b in self.backends.values()))
+    async def start(self, *, one_by_one: bool = False) -> None:
+        """Start every backend (at once, or in turn), the router and the stages; a backend that fails stays
+        not-ready (``/ready``)."""
+        if one_by_one:
+            for backend in self.backends.values():
+                await self._start(backend)
+        else:
+            await asyncio.gather(*(self._start(b) for b in self.backends.values()))
         await self.router.start()
         for stage in self.stages:
             await stage.start()

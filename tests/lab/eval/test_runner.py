@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,7 @@ from crossroads.lab.eval.result import RunResult
 from crossroads.lab.eval.runner import EvalOptions
 from crossroads.lab.eval.session import evaluate, subset
 from crossroads.lab.eval.suite import load_suite
+from crossroads.privacy.config import PrivacyConfig
 from crossroads.routing.config import ShadowTarget
 from tests.lab.eval.doubles import (
     RuleBackend,
@@ -208,3 +211,20 @@ async def test_a_model_with_shadows_and_fallbacks_is_evaluated_alone(suite20, tm
     )  # type: ignore[arg-type]
     assert result.summary("good").pass_rate.value == 0.75  # type: ignore[union-attr]
     assert doubles["alt"].calls == []  # nothing mirrored during an eval
+
+
+async def test_an_eval_runs_through_the_configured_guard(suite20: Any, tmp_path: Path) -> None:
+    settings = settings_for("good").model_copy(update={"privacy": PrivacyConfig(default={"*": "redact"})})
+    suite = load_suite(_write(tmp_path / "p.jsonl", "case 1: say yes to Jane Doe at jane.doe@example.com"))
+    doubles = backends()
+    result = await evaluate(
+        settings, suite, EvalOptions(models=["good"]), cache=ResponseCache(tmp_path), backends=doubles
+    )  # type: ignore[arg-type]
+    assert result.summary("good").n_errors == 0  # the guard started (its name model loaded) with the gateway
+    sent = str(doubles["good"].calls)
+    assert doubles["good"].calls and "jane.doe@example.com" not in sent and "Jane Doe" not in sent
+
+
+def _write(path: Path, prompt: str) -> Path:
+    path.write_text(json.dumps({"id": "c1", "prompt": prompt, "assert": [YES]}) + "\n")
+    return path

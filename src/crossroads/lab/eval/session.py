@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 from crossroads.backends import Backend, build_backend
 from crossroads.config import Settings
-from crossroads.errors import CrossroadsError
 from crossroads.gateway import Gateway
 from crossroads.lab.eval.cache import ResponseCache
 from crossroads.lab.eval.caller import Caller
@@ -121,10 +119,9 @@ def _backends(chosen: Settings, injected: dict[str, Backend] | None) -> dict[str
 async def _start_one_by_one(gateway: Gateway) -> None:
     """Start backends in turn, not at once: llama-cpp-python silences a model load by pointing the
     process's stdout/stderr at /dev/null and back, which two loads in parallel threads can leave
-    pointing at /dev/null (the report would vanish). A backend that fails says why in readiness."""
-    for backend in gateway.backends.values():
-        with contextlib.suppress(CrossroadsError):
-            await backend.start()
+    pointing at /dev/null (the report would vanish). A backend that fails says why in readiness.
+    The router and the stages start too: the guard loads its name model there."""
+    await gateway.start(one_by_one=True)
 
 
 async def _ready(gateway: Gateway) -> None:
