@@ -1,4 +1,4 @@
-"""The tuning loop end to end on a task the repository ships (``make demo-tune``; ~20-30 minutes on 2 cores).
+"""The tuning loop end to end on a task the repository ships (``make demo-tune``; ~9 minutes on 2 free cores).
 
     python scripts/demo_tune.py [--out build/demo-tune] [--tickets 300] [--minutes 12]
 
