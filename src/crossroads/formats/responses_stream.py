@@ -35,7 +35,7 @@ class _Item:
         self.index = index
         self.kind = kind
         self.id = new_id("msg" if kind == "message" else "fc")
-        self.call_id = call_id or new_id("call")
+        self.call_id = call_id or (new_id("call") if kind == "function_call" else None)  # a message has none
         self.name = name or ""
         self.parts: list[str] = []
 
