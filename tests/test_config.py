@@ -119,3 +119,16 @@ def test_shipped_example_is_valid() -> None:
     settings = load_settings(example)
     assert {b.location for b in settings.backends.values()} == {"local", "hosted"}
     assert settings.resolve("mini") == "gpt-4o-mini"
+
+
+def test_a_key_given_twice_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "crossroads.yaml"
+    path.write_text(
+        "backends:\n  hosted: {type: openai_compat, base_url: 'http://127.0.0.1:9/v1'}\n"
+        "models:\n  chat: {backend: hosted}\n"
+        "privacy:\n  default: {EMAIL_ADDRESS: redact}\n  default: {PERSON: redact}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert "not valid YAML" in caught.value.message
+    assert any("line 7" in d and "key 'default' given twice" in d for d in caught.value.problems), caught.value.problems

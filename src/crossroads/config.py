@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError
 
+from crossroads import yamlfile
 from crossroads.backends.config import TYPES, BackendConfig, EmbeddedConfig, SentenceTransformersConfig
 from crossroads.config_base import Strict
 from crossroads.errors import ConfigError
@@ -180,7 +181,7 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
             [f"{file}: no such file — pass an existing file with --config or unset {CONFIG_ENV}"],
         )
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw = yamlfile.load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"

@@ -19,6 +19,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from crossroads import yamlfile
 from crossroads.api import create_app
 from crossroads.cli import main
 from crossroads.config import load_settings
@@ -127,21 +128,6 @@ def test_bash_example(block: Block, gateways: Any, upstream: str, workdir: Path)
     assert done.stdout.strip(), f"{block.where}: the example printed nothing"
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """YAML that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
-
-
-def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    keys = [loader.construct_object(k) for k, _ in node.value]
-    twice = sorted({str(k) for k in keys if keys.count(k) > 1})
-    if twice:
-        raise yaml.constructor.ConstructorError(None, None, f"keys given twice: {', '.join(twice)}", node.start_mark)
-    return loader.construct_mapping(node)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
-
-
 def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in over.items():
@@ -153,7 +139,7 @@ def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("block", YAML := [b for b in checked("yaml") if "suite" not in b.options], ids=_ids(YAML))
 def test_yaml_config(block: Block, workdir: Path) -> None:
     """A configuration example is valid laid over examples/crossroads.yaml (so a section may name its backends)."""
-    part = yaml.load(block.text, Loader=_StrictLoader)
+    part = yamlfile.load(block.text)  # a key given twice is refused
     assert isinstance(part, dict), block.where
     base = yaml.safe_load((ROOT / "examples" / "crossroads.yaml").read_text(encoding="utf-8"))
     (workdir / "example.yaml").write_text(yaml.safe_dump(_merged(base, part)), encoding="utf-8")

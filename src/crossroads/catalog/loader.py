@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from crossroads import yamlfile
 from crossroads.catalog.catalog import Catalog, GpuCatalog, split_key
 from crossroads.catalog.model import CatalogError, GpuInstance, ModelPrice
 
@@ -29,7 +30,7 @@ def read_data(name: str) -> dict[str, Any]:
 def read_file(path: str | Path) -> dict[str, Any]:
     """A user's catalog file, in the same format as the bundled ones."""
     try:
-        return _mapping(yaml.safe_load(Path(path).read_text(encoding="utf-8")), str(path))
+        return _mapping(yamlfile.load(Path(path).read_text(encoding="utf-8")), str(path))
     except OSError as exc:
         raise CatalogError(f"cannot read price catalog {path}: {exc.strerror} — check the path") from exc
     except yaml.YAMLError as exc:

@@ -33,6 +33,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from crossroads import yamlfile
 from crossroads.lab.eval.assertions import Assertion
 from crossroads.lab.eval.suite_errors import SuiteError, line_of, pydantic_problems
 
@@ -155,7 +156,7 @@ class _YamlSuite(BaseModel):
 def _yaml_suite(file: Path, text: str) -> tuple[list[Case], dict[str, Any]]:
     try:
         node = yaml.compose(text)
-        raw = yaml.safe_load(text)
+        raw = yamlfile.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{file}:{mark.line + 1}" if mark else str(file)
