@@ -63,6 +63,7 @@ class EventMaker:
         self.calls: dict[int, _Item] = {}
         self.finish: str | None = None
         self.usage: Any = None
+        self.echoed: Body | None = None
 
     def event(self, kind: str, **fields: Any) -> Body:
         event = {"type": kind, "sequence_number": self.seq, **fields}
@@ -70,17 +71,19 @@ class EventMaker:
         return event
 
     def snapshot(self, status: str, incomplete: str | None = None, usage: Any = None) -> Body:
-        done = status != "in_progress"
-        return response(
-            self.request,
-            status=status,
-            output=[item.body("completed") for item in self.items] if done else [],
-            model=self.model or self.request.get("model"),
-            ident=self.id,
-            created_at=self.created_at,
-            usage=usage,
-            incomplete=incomplete,
-        )
+        """The response so far; the request's echoed settings are built once, on the first snapshot."""
+        if self.echoed is None:
+            model = self.model or self.request.get("model")
+            self.echoed = response(self.request, status=status, output=[], model=model, ident=self.id,
+                                   created_at=self.created_at)  # fmt: skip
+        answer = dict(self.echoed)  # the same keys in the same order, each snapshot its own dict
+        answer["status"] = status
+        answer["incomplete_details"] = {"reason": incomplete} if incomplete else None
+        if status != "in_progress":
+            answer["output"] = [item.body("completed") for item in self.items]
+        if usage is not None:
+            answer["usage"] = usage
+        return answer
 
     def start(self, chunk: Body) -> list[Body]:
         self.created_at = chunk.get("created")
