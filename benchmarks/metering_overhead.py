@@ -10,7 +10,7 @@ off and with metering on in four set-ups, in alternating blocks of one run so ma
   key+limits   a key with an rpm and tpm limit (in process) and a model allow-list
   key+budget   the same plus a budget: an atomic reservation in SQLite on the request path
 
-Added latency = side p50 − off p50. Target (issue 4): ≤ 0.3 ms p50 for metering + keys + limits.
+Added latency = side p50 − off p50. Target: ≤ 0.3 ms p50 for metering + keys + limits.
 
 Ledger throughput: rows per second through the batched writer (ledger row + audit link per row, one
 transaction per batch) on a SQLite file and on the local PostgreSQL (skipped when unreachable).
