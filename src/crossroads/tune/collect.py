@@ -18,9 +18,8 @@ de-duplicated by prompt and split by time (``dataset.py``).
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from crossroads.config import Settings
 from crossroads.errors import ConfigError
 from crossroads.routing.answer_checks import Check, Judge, build_checks, first_failure
 from crossroads.routing.config import ValidatorConfig
-from crossroads.tune.dataset import Example, dedupe, split_by_time, write_jsonl
+from crossroads.tune.dataset import CollectResult, Example, dedupe, split_by_time, write_jsonl
 
 
 @dataclass(frozen=True)
@@ -47,28 +46,6 @@ class CollectRequest:
     validation: float = 0.1
     test: float = 0.2
     eval_assertions: tuple[dict[str, Any], ...] | None = None  # None: the eval form of ``checks``
-
-
-@dataclass
-class CollectResult:
-    files: dict[str, Path] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-    read: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)
-    duplicates: int = 0
-    first: datetime | None = None
-    last: datetime | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "files": {k: str(v) for k, v in self.files.items()},
-            "counts": self.counts,
-            "read": self.read,
-            "skipped": dict(self.skipped),
-            "duplicates": self.duplicates,
-            "first": None if self.first is None else self.first.isoformat(),
-            "last": None if self.last is None else self.last.isoformat(),
-        }
 
 
 async def _no_judge(model: str, prompt: str) -> str:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +115,25 @@ def read_chat_jsonl(path: Path) -> list[list[dict[str, str]]]:
                 raise ValueError(f"{path}:{number}: the last message must be the assistant's answer")
             conversations.append([{"role": str(m["role"]), "content": str(m["content"])} for m in messages])
     return conversations
+
+
+@dataclass
+class CollectResult:
+    files: dict[str, Path] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    read: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    duplicates: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "files": {k: str(v) for k, v in self.files.items()},
+            "counts": self.counts,
+            "read": self.read,
+            "skipped": dict(self.skipped),
+            "duplicates": self.duplicates,
+            "first": None if self.first is None else self.first.isoformat(),
+            "last": None if self.last is None else self.last.isoformat(),
+        }

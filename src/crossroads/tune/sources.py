@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from crossroads.backends.base import Endpoint
-from crossroads.tune.dataset import Example
-
-if TYPE_CHECKING:
-    from crossroads.tune.collect import CollectResult
+from crossroads.tune.dataset import CollectResult, Example
 
 CHAT = Endpoint.CHAT.value
 
