@@ -97,11 +97,20 @@ async def test_function_call_then_its_output(client: openai.AsyncOpenAI) -> None
 
 
 async def test_json_output(client: openai.AsyncOpenAI) -> None:
-    schema = {"type": "object", "properties": {"capital": {"type": "string"}}, "required": ["capital"]}
+    # a bounded string: the schema's grammar must close the object well inside the output cap (an unbounded
+    # string lets a 135M model write on until the cap cuts the JSON short)
+    capital = {"type": "string", "maxLength": 24}
+    schema = {
+        "type": "object",
+        "properties": {"capital": capital},
+        "required": ["capital"],
+        "additionalProperties": False,
+    }
     reply = await client.responses.create(
         model="smollm2",
         input=QUESTION,
         text={"format": {"type": "json_schema", "name": "answer", "schema": schema}},  # type: ignore[typeddict-item]
-        max_output_tokens=40,
+        max_output_tokens=80,
     )
+    assert reply.status == "completed", reply.incomplete_details
     assert isinstance(json.loads(reply.output_text)["capital"], str)
