@@ -11,7 +11,10 @@ from typing import Any
 
 import pytest
 
+from crossroads.backends import build_backend
 from crossroads.backends.base import Body, Endpoint, Location
+from crossroads.config import Settings
+from crossroads.gateway import Gateway
 from crossroads.privacy.config import PrivacyConfig
 from crossroads.privacy.detect.analyzer import Analyzer
 from crossroads.testing.fake_upstream import FakeConfig, FakeState, create_fake_upstream
@@ -98,3 +101,9 @@ def fake(fake_upstream: tuple[str, FakeState]) -> tuple[str, FakeState]:
     """The module's fake hosted upstream (base URL, its state) with nothing received yet."""
     fake_upstream[1].requests.clear()
     return fake_upstream
+
+
+def gateway_with(settings: Settings, doubles: dict[str, Any]) -> Gateway:
+    """A gateway whose backends named in ``doubles`` are those test doubles; every other one is built for real."""
+    real = {n: build_backend(n, c) for n, c in settings.backends.items() if n not in doubles}
+    return Gateway(settings, backends={**real, **doubles})

@@ -26,13 +26,11 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from crossroads.api import create_app
-from crossroads.backends import build_backend
 from crossroads.config import parse_settings
-from crossroads.gateway import Gateway
 from crossroads.metering.tokens import encoding
 from crossroads.testing.fake_upstream import FakeState
 from crossroads.testing.server import free_port
-from tests.privacy.conftest import EchoBackend
+from tests.privacy.conftest import EchoBackend, gateway_with
 
 EMAIL = "john.smith@example.com"
 CARD = "4111 1111 1111 1111"
@@ -370,9 +368,7 @@ def red_team_settings(url: str, **privacy: Any) -> Any:
 
 
 async def client_for(settings: Any) -> AsyncIterator[httpx.AsyncClient]:
-    backends = {n: build_backend(n, c) for n, c in settings.backends.items() if n != "local"}
-    gw = Gateway(settings, backends={**backends, "local": EchoBackend()})
-    app = create_app(gateway=gw)
+    app = create_app(gateway=gateway_with(settings, {"local": EchoBackend()}))
     async with LifespanManager(app, startup_timeout=60) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gw", timeout=30) as http:

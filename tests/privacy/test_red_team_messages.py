@@ -14,11 +14,9 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from crossroads.api import create_app
-from crossroads.backends import build_backend
 from crossroads.config import parse_settings
-from crossroads.gateway import Gateway
 from crossroads.testing.fake_upstream import FakeState
-from tests.privacy.conftest import EchoBackend
+from tests.privacy.conftest import EchoBackend, gateway_with
 from tests.privacy.test_red_team import EMAIL, POLICY, SSN, VALUES, leaked
 
 Body = dict[str, Any]
@@ -100,8 +98,7 @@ async def gw(fake_upstream: tuple[str, FakeState]) -> AsyncIterator[tuple[anthro
     }
     settings = parse_settings(raw, "red-team")
     echo = EchoBackend(location="hosted")
-    backends = {n: build_backend(n, c) for n, c in settings.backends.items() if n != "echo"}
-    app = create_app(gateway=Gateway(settings, backends={**backends, "echo": echo}))
+    app = create_app(gateway=gateway_with(settings, {"echo": echo}))
     async with LifespanManager(app, startup_timeout=60) as manager:
         http = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=manager.app), base_url="http://gw", timeout=30)
         yield anthropic.AsyncAnthropic(base_url="http://gw", api_key="k", http_client=http, max_retries=0), echo
